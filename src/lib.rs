@@ -1,1 +1,13 @@
-// placeholder
+//! php-smtp: PHP's mail over SMTP, natively.
+//!
+//! Data flows one way: settings (`config`) → message (`message`, `address`, `encode`) →
+//! connection (`pool`, `transport`, `tls`) → server; errors (`error`) flow back to the PHP glue
+//! (`php`), the only part that knows PHP.
+
+pub mod address;
+pub mod config;
+pub mod encode;
+pub mod error;
+pub mod message;
+pub mod tls;
+pub mod transport;

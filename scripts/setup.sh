@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Installs what php-smtp needs to build and test on Debian 12 (bookworm).
+#
+# Idempotent: a second run checks with dpkg-query and does not touch apt when nothing is
+# missing. Run as root, or as a user with sudo. Prints one line per step.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
+if [[ -d "${HOME:-/root}/.cargo/bin" ]]; then
+    PATH="${HOME:-/root}/.cargo/bin:$PATH"
+fi
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly if we are root, through sudo otherwise.
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root for: $* (run as root or install sudo)"
+    fi
+}
+
+# apt-get as root, its output (debconf chatter included) shown only if it fails.
+apt_quiet() {
+    local log
+    log=$(mktemp)
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get -q "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        die "apt-get $1 failed"
+    fi
+    rm -f "$log"
+}
+
+# php8.2-cli/-dev and libclang-dev: ext-php-rs (bindgen reads PHP's headers via libclang).
+# postfix: only for its smtp-sink test server (the demo); installed unconfigured.
+# php8.2-fpm, libfcgi-bin (cgi-fcgi): the FPM tests. php-mail, php-net-smtp,
+# libphp-phpmailer, php-symfony-mailer: the PHP mailers the benchmark compares against.
+packages=(
+    php8.2-cli php8.2-dev libclang-dev
+    postfix openssl ca-certificates
+    php8.2-fpm libfcgi-bin
+    php-mail php-net-smtp libphp-phpmailer php-symfony-mailer
+)
+# Use whichever python3 is on PATH (e.g. pyenv); only install Debian's when there is none.
+if ! command -v python3 >/dev/null 2>&1; then
+    packages+=(python3 python3-pip)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) != installed ]]; then
+        missing+=("$p")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    say "apt packages: all ${#packages[@]} present"
+else
+    say "apt packages: installing ${missing[*]}"
+    # "No configuration": postfix installs without main.cf, so no MTA is set up or started.
+    echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+    apt_quiet update
+    apt_quiet install -y --no-install-recommends "${missing[@]}"
+fi
+
+# Package scripts may start services (on machines with systemd and no policy-rc.d). We only
+# want postfix's smtp-sink binary and php-fpm's binary, never the daemons.
+stopped=()
+if pgrep -f '^/usr/lib/postfix/sbin/master' >/dev/null 2>&1; then
+    as_root postfix stop >/dev/null 2>&1 || true
+    stopped+=(postfix)
+fi
+# The packaged php-fpm service (its pid file); FPM pools started by tests are left alone.
+fpm_pid=/run/php/php8.2-fpm.pid
+if [[ -s $fpm_pid ]] && ps -p "$(cat "$fpm_pid")" >/dev/null 2>&1; then
+    as_root service php8.2-fpm stop >/dev/null 2>&1 || as_root kill "$(cat "$fpm_pid")" || true
+    stopped+=(php-fpm8.2)
+fi
+if ((${#stopped[@]})); then
+    say "services: stopped ${stopped[*]}"
+else
+    say "services: postfix and php-fpm not running"
+fi
+
+# aiosmtpd: the fault-injecting test SMTP server (tests/servers/) is built on it.
+if python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    say "python: aiosmtpd present ($(command -v python3))"
+else
+    say "python: installing aiosmtpd with pip ($(command -v python3))"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        # A python3 without pip: Debian's, whose pip is a separate package.
+        apt_quiet install -y --no-install-recommends python3-pip
+    fi
+    if ! err=$(python3 -m pip install --quiet aiosmtpd 2>&1); then
+        # Debian's own python3 refuses pip installs (PEP 668, "externally-managed-environment").
+        if grep -q 'externally-managed-environment' <<<"$err"; then
+            python3 -m pip install --quiet --break-system-packages aiosmtpd
+        else
+            printf '%s\n' "$err" >&2
+            die "pip install aiosmtpd failed"
+        fi
+    fi
+    python3 -c 'import aiosmtpd' || die "aiosmtpd installed but python3 cannot import it"
+fi
+
+# Rust: rustup cannot be downloaded here, so it must already be installed.
+if ! command -v cargo >/dev/null 2>&1; then
+    die "cargo not found: install Rust with rustup (https://rustup.rs), then re-run"
+fi
+for component in fmt clippy; do
+    cargo "$component" --version >/dev/null 2>&1 \
+        || die "cargo $component missing: run 'rustup component add ${component/fmt/rustfmt}'"
+done
+say "rust: $(cargo --version)"

@@ -1,0 +1,284 @@
+//! Address lists as people write them in To/Cc/From: `a@b.c`, `Name <a@b.c>`,
+//! `"Last, First" <a@b.c>`, comma separated, with comments and groups.
+
+use std::str::FromStr;
+
+use lettre::Address;
+
+use crate::encode::{encode_words, is_plain_header_text};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub addr: String,
+}
+
+impl Mailbox {
+    /// The mailbox as it goes into a header, with a display name quoted or RFC 2047 encoded as
+    /// needed.
+    pub fn to_header(&self) -> String {
+        match self.name.as_deref() {
+            None | Some("") => self.addr.clone(),
+            Some(name) => format!("{} <{}>", display_name(name), self.addr),
+        }
+    }
+}
+
+fn display_name(name: &str) -> String {
+    if !is_plain_header_text(name) {
+        return encode_words(name);
+    }
+    let atext_or_space =
+        |c: char| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c);
+    if name.chars().all(atext_or_space) {
+        name.to_string()
+    } else {
+        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("\"{escaped}\"")
+    }
+}
+
+/// Checks an address for the envelope (MAIL FROM / RCPT TO): `user@domain`, nothing else.
+pub fn check_addr(addr: &str) -> Result<String> {
+    Address::from_str(addr)
+        .map(|a| a.to_string())
+        .map_err(|e| Error::Message(format!("invalid email address \"{}\": {e}", printable(addr))))
+}
+
+/// Shows untrusted text in an error message without control characters.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Parses a comma-separated address list. Empty items are skipped; groups (`team: a@b, c@d;`)
+/// give their members.
+pub fn parse_list(input: &str) -> Result<Vec<Mailbox>> {
+    // Folding (CRLF + white space) is allowed; any other control character could end the
+    // header or the command line the address goes into.
+    let unfolded = input.replace("\r\n ", " ").replace("\r\n\t", "\t");
+    if unfolded.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(bad(input, "control characters"));
+    }
+    let mut out = Vec::new();
+    for item in split_top_level(&unfolded, ',')? {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if let Some((name, members)) = split_group(item) {
+            let phrase = unquote(name.trim());
+            if phrase.is_empty() || phrase.contains(['@', '<', '>', ',', ';', ':']) {
+                return Err(bad(item, "not an address or a group"));
+            }
+            out.extend(parse_list(members)?);
+        } else {
+            out.push(parse_mailbox(item)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses one mailbox: `addr`, `<addr>`, `Name <addr>`, `"Name" <addr>`, `addr (comment)`.
+pub fn parse_mailbox(item: &str) -> Result<Mailbox> {
+    let item = strip_comments(item)?;
+    let item = item.trim();
+    if let Some(open) = find_unquoted(item, '<') {
+        let close = item[open..]
+            .find('>')
+            .map(|i| i + open)
+            .ok_or_else(|| bad(item, "missing \">\""))?;
+        if !item[close + 1..].trim().is_empty() {
+            return Err(bad(item, "text after \">\""));
+        }
+        let addr = check_addr(item[open + 1..close].trim()).map_err(|_| bad(item, "bad address"))?;
+        let name = unquote(item[..open].trim());
+        Ok(Mailbox {
+            name: (!name.is_empty()).then_some(name),
+            addr,
+        })
+    } else {
+        let addr = check_addr(item).map_err(|_| bad(item, "not an address"))?;
+        Ok(Mailbox { name: None, addr })
+    }
+}
+
+fn bad(item: &str, why: &str) -> Error {
+    Error::Message(format!(
+        "invalid email address \"{}\" ({why}); write addresses as user@example.org or \
+         Name <user@example.org>",
+        printable(item)
+    ))
+}
+
+fn unquote(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        None => s.to_string(),
+    }
+}
+
+/// `name: members;` → (name, members), when the item is a group.
+fn split_group(item: &str) -> Option<(&str, &str)> {
+    let colon = find_unquoted(item, ':')?;
+    // A colon inside <...> belongs to an address, not a group.
+    if find_unquoted(item, '<').is_some_and(|lt| lt < colon) {
+        return None;
+    }
+    let rest = item[colon + 1..].trim_end();
+    let members = rest.strip_suffix(';').unwrap_or(rest);
+    Some((&item[..colon], members))
+}
+
+fn find_unquoted(s: &str, needle: char) -> Option<usize> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == needle && !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits on `sep` outside quotes, angle brackets, comments and groups.
+fn split_top_level(s: &str, sep: char) -> Result<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut quoted, mut escaped, mut angle, mut paren, mut group) = (false, false, false, 0, false);
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted || paren > 0 => escaped = true,
+            '"' if paren == 0 => quoted = !quoted,
+            _ if quoted => {}
+            '(' => paren += 1,
+            ')' if paren > 0 => paren -= 1,
+            _ if paren > 0 => {}
+            '<' => angle = true,
+            '>' => angle = false,
+            ':' if !angle => group = true,
+            ';' if group => group = false,
+            c if c == sep && !angle && !group => {
+                parts.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    if quoted || paren > 0 || angle {
+        return Err(bad(s, "unbalanced quotes, brackets or parentheses"));
+    }
+    parts.push(&s[start..]);
+    Ok(parts)
+}
+
+fn strip_comments(s: &str) -> Result<String> {
+    let mut out = String::with_capacity(s.len());
+    let (mut depth, mut quoted, mut escaped) = (0, false, false);
+    for c in s.chars() {
+        if escaped {
+            escaped = false;
+            if depth == 0 {
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '\\' if quoted || depth > 0 => {
+                escaped = true;
+                if depth == 0 {
+                    out.push(c);
+                }
+            }
+            '"' if depth == 0 => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '(' if !quoted => depth += 1,
+            ')' if !quoted && depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    if depth > 0 {
+        return Err(bad(s, "unclosed comment"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(s: &str) -> Vec<String> {
+        parse_list(s).unwrap().into_iter().map(|m| m.addr).collect()
+    }
+
+    #[test]
+    fn common_forms() {
+        assert_eq!(addrs("a@example.org"), ["a@example.org"]);
+        assert_eq!(addrs(" <a@example.org> "), ["a@example.org"]);
+        assert_eq!(addrs("Ann <a@example.org>, b@example.org"), ["a@example.org", "b@example.org"]);
+        assert_eq!(addrs("\"Doe, John\" <j@example.org>"), ["j@example.org"]);
+        assert_eq!(addrs("j@example.org (John Doe)"), ["j@example.org"]);
+        assert_eq!(addrs("team: a@example.org, b@example.org;, c@example.org").len(), 3);
+        assert_eq!(addrs("undisclosed-recipients:;"), Vec::<String>::new());
+        assert_eq!(addrs("a@example.org,,"), ["a@example.org"]);
+    }
+
+    #[test]
+    fn display_names_round_trip() {
+        let m = &parse_list("\"Doe, John\" <j@example.org>").unwrap()[0];
+        assert_eq!(m.name.as_deref(), Some("Doe, John"));
+        assert_eq!(m.to_header(), "\"Doe, John\" <j@example.org>");
+        let m = &parse_list("Jörg <j@example.org>").unwrap()[0];
+        assert_eq!(m.to_header(), "=?UTF-8?B?SsO2cmc=?= <j@example.org>");
+        let m = &parse_list("Ann Lee <a@example.org>").unwrap()[0];
+        assert_eq!(m.to_header(), "Ann Lee <a@example.org>");
+    }
+
+    #[test]
+    fn injection_attempts_are_not_addresses() {
+        for s in [
+            "a@example.org\r\nBcc: evil@example.org",
+            "a@example.org>\r\nRCPT TO:<evil@example.org",
+            "<a@example.org\r\n>",
+            "a@example.org\0",
+            "\"a\r\n\"@example.org",
+            "Name <a@example.org> trailing",
+            "<a@b@c>",
+            "nobody",
+        ] {
+            assert!(parse_list(s).is_err(), "{s:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn error_messages_hide_control_characters() {
+        let e = parse_list("x\r\ny").unwrap_err().to_string();
+        assert!(!e.contains('\r') && !e.contains('\n'), "{e}");
+    }
+}

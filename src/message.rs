@@ -1,0 +1,616 @@
+//! `mail()`/`smtp_send()` arguments → the RFC 5322 message bytes and its envelope.
+//!
+//! Header rules follow php-src's `mail.c`: a header value may contain CR/LF only as folding
+//! (CRLF or LF followed by a space or tab), never NUL; To and Subject have their control
+//! characters replaced by spaces. Recipients come from the To argument and the To, Cc and Bcc
+//! headers (as `sendmail -t` does for PHP's own `mail()`); Bcc is then removed.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::address::{check_addr, parse_list, parse_mailbox, printable};
+use crate::encode::{encode_words, is_plain_header_text};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+impl Header {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+}
+
+/// Why a header was refused; the PHP glue maps these to the errors PHP's own `mail()` raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    InvalidName(String),
+    /// CR or LF that is not folding: it would start a new header.
+    LineBreak(String),
+    Nul(String),
+}
+
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderError::InvalidName(n) => {
+                write!(f, "Header name \"{}\" contains invalid characters", printable(n))
+            }
+            HeaderError::LineBreak(n) => write!(
+                f,
+                "Header \"{}\" contains a line break that is not folding; CR and LF are only \
+                 allowed when followed by a space or tab",
+                printable(n)
+            ),
+            HeaderError::Nul(n) => {
+                write!(f, "Header \"{}\" contains a NUL character", printable(n))
+            }
+        }
+    }
+}
+
+impl From<HeaderError> for Error {
+    fn from(e: HeaderError) -> Error {
+        Error::Message(e.to_string())
+    }
+}
+
+/// A field name is printable ASCII without a colon (RFC 5322 section 2.2).
+pub fn check_name(name: &str) -> std::result::Result<(), HeaderError> {
+    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+        return Err(HeaderError::InvalidName(name.to_string()));
+    }
+    Ok(())
+}
+
+/// A field value may break lines only to fold them.
+pub fn check_value(name: &str, value: &str) -> std::result::Result<(), HeaderError> {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0 => return Err(HeaderError::Nul(name.to_string())),
+            b'\r' if b.get(i + 1) == Some(&b'\n') && matches!(b.get(i + 2), Some(b' ' | b'\t')) => {
+                i += 3
+            }
+            b'\n' if matches!(b.get(i + 1), Some(b' ' | b'\t')) => i += 2,
+            b'\r' | b'\n' => return Err(HeaderError::LineBreak(name.to_string())),
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// Parses `mail()`'s string form of additional headers: lines separated by CRLF or LF,
+/// continuation lines starting with a space or tab. Empty lines inside (which would end the
+/// header block and start the body) and lines without a colon are refused.
+pub fn parse_header_block(block: &str) -> Result<Vec<Header>> {
+    let block = block.trim_end_matches(['\r', '\n', ' ', '\t']);
+    let mut headers: Vec<Header> = Vec::new();
+    if block.is_empty() {
+        return Ok(headers);
+    }
+    // A lone CR counts as a line break too: an MTA may take it as one.
+    let normalized = block.replace("\r\n", "\n").replace('\r', "\n");
+    for line in normalized.split('\n') {
+        if line.trim().is_empty() {
+            return Err(Error::Message(
+                "Multiple or malformed newlines found in additional_header".into(),
+            ));
+        }
+        if line.starts_with([' ', '\t']) {
+            let last = headers.last_mut().ok_or_else(|| {
+                Error::Message("additional headers start with a continuation line".into())
+            })?;
+            last.value.push_str("\r\n");
+            last.value.push_str(line);
+            continue;
+        }
+        let (name, value) = line.split_once(':').ok_or_else(|| {
+            Error::Message(format!(
+                "malformed header line \"{}\" in additional headers (expected \"Name: value\")",
+                printable(line)
+            ))
+        })?;
+        check_name(name)?;
+        headers.push(Header::new(name, value.trim_start()));
+    }
+    for h in &headers {
+        check_value(&h.name, &h.value)?;
+    }
+    Ok(headers)
+}
+
+/// What PHP's `mail()` does to its To and Subject arguments: trailing white space goes, and
+/// control characters become spaces, except CRLF + white space (folding), which is kept.
+pub fn sanitize_line(s: &str) -> String {
+    let s = s.trim_end();
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') && matches!(b.get(i + 2), Some(b' ' | b'\t'))
+        {
+            out.extend_from_slice(b"\r\n");
+            i += 2;
+            continue;
+        }
+        out.push(if b[i].is_ascii_control() { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Everything one send needs to build the message.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// The To argument as given (one or more addresses, comma separated). May be empty when
+    /// the recipients are in the headers.
+    pub to: String,
+    pub subject: String,
+    pub body: Vec<u8>,
+    /// Already checked with `check_name`/`check_value` (or parsed by `parse_header_block`).
+    pub headers: Vec<Header>,
+    /// Envelope sender forced by the caller (`mail()`'s `-f`).
+    pub envelope_from: Option<String>,
+    /// Fallback sender when neither -f, Return-Path nor From gives one (`sendmail_from`).
+    pub default_from: Option<String>,
+    /// Domain of the generated Message-ID.
+    pub idhost: String,
+}
+
+/// The message ready for the wire: envelope plus bytes (CRLF line ends, not yet dot-stuffed).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub from: String,
+    pub rcpts: Vec<String>,
+    pub data: Vec<u8>,
+    pub message_id: String,
+    /// The message has bytes above 127 (ask for BODY=8BITMIME when the server offers it).
+    pub eight_bit: bool,
+}
+
+const ADDRESS_HEADERS: &[&str] = &[
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "reply-to",
+    "sender",
+    "resent-from",
+    "resent-to",
+    "resent-cc",
+];
+
+impl Draft {
+    pub fn build(&self) -> Result<Prepared> {
+        let mut rcpts: Vec<String> = Vec::new();
+        let mut add_rcpts = |list: &str| -> Result<()> {
+            for m in parse_list(list)? {
+                if !rcpts.iter().any(|r| r.eq_ignore_ascii_case(&m.addr)) {
+                    rcpts.push(m.addr);
+                }
+            }
+            Ok(())
+        };
+
+        let to = sanitize_line(&self.to);
+        add_rcpts(&to)?;
+
+        let mut out_headers: Vec<Header> = Vec::new();
+        let mut return_path = None;
+        let mut from_addr = None;
+        let mut message_id = None;
+        let (mut has_date, mut has_mime) = (false, false);
+        for h in &self.headers {
+            check_name(&h.name)?;
+            check_value(&h.name, &h.value)?;
+            let lname = h.name.to_ascii_lowercase();
+            match lname.as_str() {
+                "to" | "cc" | "bcc" => add_rcpts(&h.value)?,
+                "return-path" => {
+                    let mb = parse_mailbox(&h.value)?;
+                    return_path = Some(mb.addr);
+                    // The receiving MTA writes Return-Path; one in a submitted message is wrong.
+                    continue;
+                }
+                "from" if from_addr.is_none() => {
+                    from_addr = parse_list(&h.value)?.into_iter().next().map(|m| m.addr);
+                }
+                "message-id" => message_id = Some(h.value.trim().to_string()),
+                "date" => has_date = true,
+                "mime-version" | "content-type" => has_mime = true,
+                _ => {}
+            }
+            if lname == "bcc" {
+                continue;
+            }
+            out_headers.push(Header::new(&h.name, encode_value(&lname, &h.value)?));
+        }
+
+        if rcpts.is_empty() {
+            return Err(Error::Message(
+                "no recipient: give at least one address in To (or in Cc/Bcc headers)".into(),
+            ));
+        }
+
+        let from = match (&self.envelope_from, return_path, from_addr.clone()) {
+            (Some(f), _, _) => check_addr(f.trim())?,
+            (None, Some(rp), _) => rp,
+            (None, None, Some(f)) => f,
+            (None, None, None) => match self.default_from.as_deref().map(str::trim) {
+                Some(d) if !d.is_empty() => parse_mailbox(d)?.addr,
+                _ => {
+                    return Err(Error::Message(
+                        "no sender: add a From header (for example \"From: wiki@example.org\"), \
+                         or set sendmail_from in php.ini"
+                            .into(),
+                    ))
+                }
+            },
+        };
+
+        let message_id = match message_id {
+            Some(id) => id,
+            None => generate_message_id(&self.idhost),
+        };
+
+        let mut head: Vec<Header> = Vec::new();
+        if !has_date {
+            head.push(Header::new("Date", rfc5322_date(SystemTime::now())));
+        }
+        if from_addr.is_none() {
+            head.push(Header::new("From", from.clone()));
+        }
+        if !to.is_empty() {
+            head.push(Header::new("To", encode_value("to", &to)?));
+        }
+        head.push(Header::new("Subject", encode_words(&sanitize_line(&self.subject))));
+        if !out_headers.iter().any(|h| h.is("message-id")) {
+            head.push(Header::new("Message-ID", message_id.clone()));
+        }
+        head.extend(out_headers);
+
+        let body = normalize_crlf(&self.body);
+        let body_eight_bit = body.iter().any(|&b| b >= 0x80);
+        if body_eight_bit && !has_mime && std::str::from_utf8(&body).is_ok() {
+            head.push(Header::new("MIME-Version", "1.0"));
+            head.push(Header::new("Content-Type", "text/plain; charset=UTF-8"));
+            head.push(Header::new("Content-Transfer-Encoding", "8bit"));
+        }
+
+        let mut data = Vec::with_capacity(body.len() + 512);
+        for h in &head {
+            write_header(&mut data, h)?;
+        }
+        data.extend_from_slice(b"\r\n");
+        data.extend_from_slice(&body);
+        if !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        Ok(Prepared {
+            from,
+            rcpts,
+            eight_bit: data.iter().any(|&b| b >= 0x80),
+            data,
+            message_id,
+        })
+    }
+}
+
+/// Non-ASCII values are RFC 2047 encoded: address headers per display name (an encoded word
+/// must not hold an address), other headers as a whole.
+fn encode_value(lname: &str, value: &str) -> Result<String> {
+    if is_plain_header_text(&value.replace("\r\n", "")) {
+        return Ok(value.to_string());
+    }
+    if ADDRESS_HEADERS.contains(&lname) {
+        let list = parse_list(value)?;
+        return Ok(list
+            .iter()
+            .map(|m| m.to_header())
+            .collect::<Vec<_>>()
+            .join(",\r\n "));
+    }
+    Ok(encode_words(&unfold(value)))
+}
+
+fn unfold(value: &str) -> String {
+    value.replace("\r\n", "").replace('\n', "")
+}
+
+/// Writes `Name: value` with CRLF line ends; a line longer than 998 octets (RFC 5322 section
+/// 2.1.1) is folded at white space.
+fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
+    let value = h.value.replace("\r\n", "\n");
+    let full = format!("{}: {}", h.name, value);
+    for (i, line) in full.split('\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        let mut rest = line;
+        while rest.len() > 998 {
+            let cut = rest[..998]
+                .rfind([' ', '\t'])
+                .filter(|&p| p > 0)
+                .ok_or_else(|| {
+                    Error::Message(format!(
+                        "header \"{}\" has a line longer than 998 characters with no space to \
+                         fold it at",
+                        printable(&h.name)
+                    ))
+                })?;
+            out.extend_from_slice(rest[..cut].as_bytes());
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[cut..];
+        }
+        out.extend_from_slice(rest.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Lone LF and lone CR become CRLF.
+pub fn normalize_crlf(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / 32);
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\r' => {
+                out.extend_from_slice(b"\r\n");
+                if body.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// `<time.pid.counter.random@idhost>`: unique across processes and machines without a shared
+/// counter.
+pub fn generate_message_id(idhost: &str) -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let count = MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed);
+    // RandomState is seeded from the OS per process; enough to keep two machines apart.
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(count);
+    h.write_u128(now.as_nanos());
+    format!(
+        "<{:x}.{:x}.{}.{:016x}@{}>",
+        now.as_micros(),
+        std::process::id(),
+        count,
+        h.finish(),
+        idhost
+    )
+}
+
+/// RFC 5322 date in UTC, e.g. `Tue, 24 Nov 2026 14:05:09 +0000`.
+pub fn rfc5322_date(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[days.rem_euclid(7) as usize],
+        day,
+        MONTHS[(month - 1) as usize],
+        year,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn draft(to: &str, headers: &[(&str, &str)]) -> Draft {
+        Draft {
+            to: to.into(),
+            subject: "Hi".into(),
+            body: b"Hello\n".to_vec(),
+            headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
+            idhost: "wiki.example.org".into(),
+            ..Default::default()
+        }
+    }
+
+    fn text(p: &Prepared) -> String {
+        String::from_utf8(p.data.clone()).unwrap()
+    }
+
+    fn header_lines(p: &Prepared) -> Vec<String> {
+        let t = text(p);
+        let head = t.split("\r\n\r\n").next().unwrap().to_string();
+        head.split("\r\n").map(String::from).collect()
+    }
+
+    #[test]
+    fn basic_message() {
+        let p = draft("you@example.org", &[("From", "Wiki <wiki@example.org>")])
+            .build()
+            .unwrap();
+        assert_eq!(p.from, "wiki@example.org");
+        assert_eq!(p.rcpts, ["you@example.org"]);
+        let lines = header_lines(&p);
+        assert!(lines[0].starts_with("Date: "));
+        assert!(lines.contains(&"To: you@example.org".to_string()));
+        assert!(lines.contains(&"Subject: Hi".to_string()));
+        assert!(lines.contains(&"From: Wiki <wiki@example.org>".to_string()));
+        assert!(lines.contains(&format!("Message-ID: {}", p.message_id)));
+        assert!(p.message_id.ends_with("@wiki.example.org>"));
+        assert!(text(&p).ends_with("\r\n\r\nHello\r\n"));
+        assert!(!p.eight_bit);
+    }
+
+    #[test]
+    fn bcc_receives_but_is_not_shown_and_cc_is_kept() {
+        let p = draft(
+            "a@example.org",
+            &[
+                ("From", "w@example.org"),
+                ("Cc", "b@example.org"),
+                ("Bcc", "c@example.org, A@example.org"),
+            ],
+        )
+        .build()
+        .unwrap();
+        assert_eq!(p.rcpts, ["a@example.org", "b@example.org", "c@example.org"]);
+        assert!(!text(&p).to_ascii_lowercase().contains("bcc"));
+        assert!(text(&p).contains("Cc: b@example.org\r\n"));
+    }
+
+    #[test]
+    fn envelope_sender_priority() {
+        let mut d = draft("a@example.org", &[("From", "f@example.org")]);
+        d.default_from = Some("default@example.org".into());
+        assert_eq!(d.build().unwrap().from, "f@example.org");
+        d.headers.push(Header::new("Return-Path", "<bounce@example.org>"));
+        let p = d.build().unwrap();
+        assert_eq!(p.from, "bounce@example.org");
+        assert!(!text(&p).contains("Return-Path"));
+        d.envelope_from = Some("minus-f@example.org".into());
+        assert_eq!(d.build().unwrap().from, "minus-f@example.org");
+
+        let mut d = draft("a@example.org", &[]);
+        assert!(d.build().unwrap_err().to_string().contains("no sender"));
+        d.default_from = Some("default@example.org".into());
+        let p = d.build().unwrap();
+        assert_eq!(p.from, "default@example.org");
+        assert!(text(&p).contains("From: default@example.org\r\n"));
+    }
+
+    #[test]
+    fn utf8_subject_and_names_are_encoded_and_body_gets_mime_headers() {
+        let mut d = draft("Jörg <j@example.org>", &[("From", "Wiki Ü <w@example.org>")]);
+        d.subject = "Grüße".into();
+        d.body = "Schöne Grüße\n".as_bytes().to_vec();
+        let p = d.build().unwrap();
+        let t = text(&p);
+        assert!(t.contains("Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"), "{t}");
+        assert!(t.contains("To: =?UTF-8?B?SsO2cmc=?= <j@example.org>\r\n"), "{t}");
+        assert!(t.contains("From: =?UTF-8?B?V2lraSDDnA==?= <w@example.org>\r\n"), "{t}");
+        assert!(t.contains("Content-Type: text/plain; charset=UTF-8\r\n"));
+        assert!(p.eight_bit);
+    }
+
+    #[test]
+    fn control_characters_in_to_and_subject_cannot_add_headers() {
+        let mut d = draft("a@example.org", &[("From", "w@example.org")]);
+        d.subject = "Hi\r\nBcc: evil@example.org".into();
+        let p = d.build().unwrap();
+        assert_eq!(p.rcpts, ["a@example.org"]);
+        assert!(text(&p).contains("Subject: Hi  Bcc: evil@example.org\r\n"));
+
+        let d = draft("a@example.org\r\nBcc: evil@example.org", &[("From", "w@example.org")]);
+        assert!(d.build().is_err(), "the sanitized To is not an address list");
+    }
+
+    #[test]
+    fn header_values_may_only_fold() {
+        assert!(check_value("X", "a\r\n b").is_ok());
+        assert!(check_value("X", "a\n\tb").is_ok());
+        assert_eq!(check_value("X", "a\r\nBcc: e@x"), Err(HeaderError::LineBreak("X".into())));
+        assert_eq!(check_value("X", "a\nb"), Err(HeaderError::LineBreak("X".into())));
+        assert_eq!(check_value("X", "a\rb"), Err(HeaderError::LineBreak("X".into())));
+        assert_eq!(check_value("X", "a\0"), Err(HeaderError::Nul("X".into())));
+        assert!(check_name("X-Ok").is_ok());
+        for bad in ["", "A B", "A:B", "Ä", "A\r\n"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn header_block_parsing() {
+        let h = parse_header_block("From: a@example.org\r\nX-A: 1\n  cont\r\n").unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].value, "1\r\n  cont");
+        for bad in [
+            "From: a@example.org\r\n\r\nX: y",
+            "\nFrom: a@example.org",
+            "not a header",
+            " continuation first: x",
+        ] {
+            assert!(parse_header_block(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_header_block("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn body_line_ends_become_crlf() {
+        assert_eq!(normalize_crlf(b"a\nb\rc\r\nd"), b"a\r\nb\r\nc\r\nd");
+    }
+
+    #[test]
+    fn given_message_id_is_kept_and_returned() {
+        let p = draft("a@example.org", &[("From", "w@example.org"), ("Message-ID", "<x@y>")])
+            .build()
+            .unwrap();
+        assert_eq!(p.message_id, "<x@y>");
+        assert_eq!(text(&p).matches("Message-ID").count(), 1);
+    }
+
+    #[test]
+    fn long_header_lines_are_folded() {
+        let long = vec!["word"; 400].join(" ");
+        let p = draft("a@example.org", &[("From", "w@example.org"), ("X-Long", &long)])
+            .build()
+            .unwrap();
+        assert!(header_lines(&p).iter().all(|l| l.len() <= 998));
+        let unbreakable = "x".repeat(1200);
+        let d = draft("a@example.org", &[("From", "w@example.org"), ("X-Long", &unbreakable)]);
+        assert!(d.build().is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc5322_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 +0000");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_529_109);
+        assert_eq!(rfc5322_date(t), "Tue, 24 Nov 2026 14:05:09 +0000");
+    }
+
+    #[test]
+    fn message_ids_are_unique() {
+        let a = generate_message_id("h");
+        let b = generate_message_id("h");
+        assert_ne!(a, b);
+        assert!(a.starts_with('<') && a.ends_with("@h>"));
+    }
+}

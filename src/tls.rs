@@ -1,0 +1,91 @@
+//! TLS client configuration (system trust store plus `smtp.cafile`) and the mapping of TLS
+//! failures to plain-words problems.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::{CertificateError, ClientConfig, RootCertStore};
+
+use crate::error::{Error, Result, TlsProblem};
+
+/// Loading the system trust store reads and parses a few hundred certificates: do it once per
+/// process (per cafile), not per connection. A `ClientConfig` holds no sockets or threads, so
+/// sharing it across a fork is fine.
+static CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, Arc<ClientConfig>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
+
+pub fn client_config(cafile: Option<&Path>) -> Result<Arc<ClientConfig>> {
+    let key = cafile.map(Path::to_path_buf);
+    if let Some(c) = CONFIGS.lock().get(&key) {
+        return Ok(c.clone());
+    }
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = cafile {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<std::result::Result<_, _>>())
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cafile \"{}\" cannot be read as PEM certificates: {e}",
+                    path.display()
+                ))
+            })?;
+        if certs.is_empty() {
+            return Err(Error::Config(format!(
+                "cafile \"{}\" holds no PEM certificate",
+                path.display()
+            )));
+        }
+        let (_, bad) = roots.add_parsable_certificates(certs);
+        if bad > 0 {
+            return Err(Error::Config(format!(
+                "cafile \"{}\": {bad} certificate(s) could not be used as trust anchors",
+                path.display()
+            )));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // TLS 1.2 is the floor; rustls supports nothing older.
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let config = Arc::new(config);
+    CONFIGS.lock().insert(key, config.clone());
+    Ok(config)
+}
+
+/// Turns a rustls error into what the user can act on.
+pub fn problem(e: &rustls::Error) -> TlsProblem {
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+                TlsProblem::UnknownIssuer
+            }
+            CertificateError::NotValidForName => TlsProblem::NameMismatch(Vec::new()),
+            CertificateError::NotValidForNameContext { presented, .. } => {
+                TlsProblem::NameMismatch(presented.clone())
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                TlsProblem::Expired
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsProblem::NotYetValid
+            }
+            other => TlsProblem::Other(format!("invalid certificate: {other:?}")),
+        },
+        other => TlsProblem::Other(other.to_string()),
+    }
+}
+
+/// The rustls error inside an I/O error, if the I/O error came from TLS.
+pub fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
