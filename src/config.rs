@@ -23,6 +23,10 @@ pub const INI_DEFAULTS: &[(&str, &str)] = &[
     ("timeout", "10"),
     ("cafile", ""),
     ("override_mail", "0"),
+    ("pool", "1"),
+    ("pool_ping_after", "5"),
+    ("pool_idle_timeout", "30"),
+    ("pool_max_messages", "100"),
 ];
 
 /// The keys a per-call options array may have: `$wgSMTP`'s keys plus `timeout` and `cafile`.
@@ -97,6 +101,20 @@ pub struct Settings {
     pub timeout: Duration,
     /// Extra trusted CA certificates (PEM), for servers with a private CA.
     pub cafile: Option<PathBuf>,
+    pub pool: PoolSettings,
+}
+
+/// How the per-worker connection is kept between sends (ini only, not per call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Keep the connection open after a send; off = connect, send, QUIT every time.
+    pub enabled: bool,
+    /// A connection idle longer than this is checked with NOOP before reuse.
+    pub ping_after: Duration,
+    /// A connection idle longer than this is closed instead of reused.
+    pub idle_timeout: Duration,
+    /// A connection that carried this many messages is replaced by a new one.
+    pub max_messages: u32,
 }
 
 impl Settings {
@@ -182,6 +200,15 @@ impl Settings {
             localhost,
             timeout: parse_timeout(get("timeout"))?,
             cafile: (!cafile.trim().is_empty()).then(|| PathBuf::from(cafile.trim())),
+            pool: PoolSettings {
+                enabled: parse_bool("pool", get("pool"))?,
+                ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
+                idle_timeout: parse_seconds("pool_idle_timeout", get("pool_idle_timeout"), 0.0)?,
+                max_messages: match parse_seconds("pool_max_messages", get("pool_max_messages"), 1.0)? {
+                    d if d.subsec_nanos() == 0 => d.as_secs().min(u64::from(u32::MAX)) as u32,
+                    _ => return Err(Error::Config("pool_max_messages must be a whole number".into())),
+                },
+            },
         })
     }
 
@@ -278,20 +305,44 @@ fn parse_auth(v: &Value) -> Result<AuthMode> {
 }
 
 fn parse_timeout(v: &Value) -> Result<Duration> {
-    let secs = match v {
-        Value::Int(i) => *i as f64,
-        Value::Float(f) => *f,
-        Value::Str(s) => s.trim().parse::<f64>().map_err(|_| {
-            Error::Config(format!("timeout \"{s}\" is not a number of seconds"))
-        })?,
-        other => return Err(Error::Config(format!("timeout {other:?} is not a number"))),
-    };
-    if !(secs > 0.0 && secs <= 3600.0) {
+    let d = parse_seconds("timeout", v, 0.001)?;
+    if d > Duration::from_secs(3600) {
         return Err(Error::Config(format!(
-            "timeout {secs} is out of range: give seconds, more than 0 and at most 3600"
+            "timeout {} is out of range: give seconds, more than 0 and at most 3600",
+            d.as_secs_f64()
         )));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
+}
+
+/// A non-negative number (seconds, or a count) at least `min`.
+fn parse_seconds(name: &str, v: &Value, min: f64) -> Result<Duration> {
+    let n = match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Str(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| Error::Config(format!("{name} \"{s}\" is not a number")))?,
+        other => return Err(Error::Config(format!("{name} {other:?} is not a number"))),
+    };
+    if !(n >= min && n < 1e9) {
+        return Err(Error::Config(format!("{name} {n} is out of range")));
+    }
+    Ok(Duration::from_secs_f64(n))
+}
+
+fn parse_bool(name: &str, v: &Value) -> Result<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Int(i) => Ok(*i != 0),
+        Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "" | "0" | "off" | "false" | "no" => Ok(false),
+            "1" | "on" | "true" | "yes" => Ok(true),
+            _ => Err(Error::Config(format!("{name} \"{s}\" is not on/off"))),
+        },
+        other => Err(Error::Config(format!("{name} {other:?} is not on/off"))),
+    }
 }
 
 /// This machine's host name, the default for the EHLO name and the Message-ID domain.

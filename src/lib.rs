@@ -9,5 +9,11 @@ pub mod config;
 pub mod encode;
 pub mod error;
 pub mod message;
+pub mod pool;
 pub mod tls;
 pub mod transport;
+
+#[cfg(feature = "php")]
+pub mod mail_override;
+#[cfg(feature = "php")]
+pub mod php;

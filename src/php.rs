@@ -1,0 +1,370 @@
+//! The PHP binding: `smtp_send()`, `smtp_stats()`, `SmtpException`, the `smtp.*` ini entries,
+//! the phpinfo() section, and module startup/shutdown. Thin: it converts zvals to plain values,
+//! calls the mail code, and turns its `Error` into an exception in one place.
+
+use std::ffi::CString;
+
+use ext_php_rs::class::RegisteredClass;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::ffi::zend_ini_entry;
+use ext_php_rs::flags::{DataType, IniEntryPermission};
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::zend::{ce, ExecutorGlobals, IniEntryDef, ModuleEntry};
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+
+use crate::config::{self, Settings, Value};
+use crate::error::Error;
+use crate::message::{check_name, check_value, Draft, Header};
+use crate::{mail_override, pool};
+
+extern "C" {
+    /// PHP's own table of a module's ini entries in phpinfo() (PHPAPI, not in ext-php-rs's
+    /// bindings; resolved when the extension is loaded).
+    fn display_ini_entries(module: *mut ModuleEntry);
+}
+
+/// Thrown by `smtp_send()`. Its code is the SMTP reply code (0 when the server said nothing).
+#[php_class]
+#[php(name = "SmtpException")]
+#[php(extends(ce = ce::exception, stub = "\\Exception"))]
+#[derive(Default)]
+pub struct SmtpException;
+
+/// The value of an ini directive, read straight from `EG(ini_directives)`: cheap enough to do on
+/// every call, which is what makes per-request values (FPM `php_admin_value`, `ini_set`) work.
+pub fn ini_get(name: &str) -> Option<String> {
+    let globals = ExecutorGlobals::get();
+    // SAFETY: `EG(ini_directives)` is set up at engine startup and lives until shutdown; the
+    // globals guard keeps it from being replaced while we read.
+    let table = unsafe { globals.ini_directives.as_ref() }?;
+    let entry = table.get(name)?;
+    // SAFETY: the table stores `zend_ini_entry *` as pointer zvals (zend_hash_add_ptr).
+    unsafe {
+        let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
+        entry
+            .value
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    }
+}
+
+pub fn ini_bool(name: &str) -> bool {
+    matches!(
+        ini_get(name).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("1" | "on" | "yes" | "true")
+    )
+}
+
+/// The effective settings: `smtp.*` ini values overlaid by a per-call options array.
+pub fn settings(options: &[(String, Value)]) -> Result<Settings, Error> {
+    Settings::resolve(&|name| ini_get(&format!("smtp.{name}")), options)
+}
+
+fn exception(e: &Error) -> PhpException {
+    PhpException::new(
+        format!("smtp_send(): {e}"),
+        i32::from(e.smtp_code()),
+        SmtpException::get_metadata().ce(),
+    )
+}
+
+/// A bad argument: PHP's TypeError or ValueError, as PHP's own functions raise them.
+#[derive(Debug)]
+pub enum ArgError {
+    Type(String),
+    Value(String),
+}
+
+impl ArgError {
+    pub fn message(&self) -> &str {
+        match self {
+            ArgError::Type(m) | ArgError::Value(m) => m,
+        }
+    }
+}
+
+impl From<ArgError> for PhpException {
+    fn from(e: ArgError) -> PhpException {
+        match e {
+            ArgError::Type(m) => PhpException::new(m, 0, ce::type_error()),
+            ArgError::Value(m) => PhpException::new(m, 0, ce::value_error()),
+        }
+    }
+}
+
+fn type_error(msg: String) -> ArgError {
+    ArgError::Type(msg)
+}
+
+fn value_error(msg: String) -> ArgError {
+    ArgError::Value(msg)
+}
+
+/// A string argument, as bytes (a mail body need not be UTF-8); scalars convert as PHP would.
+fn bytes_arg(z: &Zval, pos: u32, name: &str) -> Result<Vec<u8>, ArgError> {
+    if let Some(s) = z.zend_str() {
+        return Ok(s.as_bytes().to_vec());
+    }
+    match z.get_type() {
+        DataType::Long => Ok(z.long().unwrap_or_default().to_string().into_bytes()),
+        DataType::Double => Ok(z.double().unwrap_or_default().to_string().into_bytes()),
+        _ => Err(type_error(format!(
+            "smtp_send(): Argument #{pos} (${name}) must be of type string, {} given",
+            type_name(z)
+        ))),
+    }
+}
+
+fn type_name(z: &Zval) -> &'static str {
+    match z.get_type() {
+        DataType::Null => "null",
+        DataType::False | DataType::True | DataType::Bool => "bool",
+        DataType::Long => "int",
+        DataType::Double => "float",
+        DataType::String => "string",
+        DataType::Array => "array",
+        DataType::Object(_) => "object",
+        _ => "mixed",
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `$to`: one string, or an array of address strings.
+fn recipients_arg(z: &Zval) -> Result<String, ArgError> {
+    if let Some(arr) = z.array() {
+        let mut parts = Vec::new();
+        for (_, v) in arr {
+            parts.push(lossy(&bytes_arg(v, 1, "to")?));
+        }
+        return Ok(parts.join(", "));
+    }
+    if z.zend_str().is_some() {
+        return Ok(lossy(&bytes_arg(z, 1, "to")?));
+    }
+    Err(type_error(format!(
+        "smtp_send(): Argument #1 ($to) must be of type array|string, {} given",
+        type_name(z)
+    )))
+}
+
+/// Headers as `mail()` takes them: a string block, or `['Name' => 'value' | ['v1', 'v2']]`.
+/// Array names and values are checked like php-src does (no CR/LF except folding, no NUL).
+pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>, ArgError> {
+    let Some(z) = z.filter(|z| !z.is_null()) else {
+        return Ok(Vec::new());
+    };
+    if let Some(s) = z.zend_str() {
+        return crate::message::parse_header_block(&lossy(s.as_bytes()))
+            .map_err(|e| value_error(format!("{func}(): {e}")));
+    }
+    let Some(arr) = z.array() else {
+        return Err(type_error(format!(
+            "{func}(): Argument #{pos} ($headers) must be of type array|string, {} given",
+            type_name(z)
+        )));
+    };
+    let mut out = Vec::new();
+    for (key, value) in arr {
+        let name = match key {
+            ext_php_rs::types::ArrayKey::Long(i) => {
+                return Err(type_error(format!(
+                    "{func}(): Header name cannot be numeric, {i} given"
+                )))
+            }
+            other => other.to_string(),
+        };
+        check_name(&name).map_err(|e| value_error(format!("{func}(): {e}")))?;
+        let mut push = |v: &Zval| -> Result<(), ArgError> {
+            let Some(s) = v.zend_str() else {
+                return Err(type_error(format!(
+                    "{func}(): Header \"{name}\" must be of type array|string, {} given",
+                    type_name(v)
+                )));
+            };
+            let value = lossy(s.as_bytes());
+            check_value(&name, &value).map_err(|e| value_error(format!("{func}(): {e}")))?;
+            out.push(Header::new(name.clone(), value));
+            Ok(())
+        };
+        match value.array() {
+            Some(values) => {
+                for (_, v) in values {
+                    push(v)?;
+                }
+            }
+            None => push(value)?,
+        }
+    }
+    Ok(out)
+}
+
+/// A `$wgSMTP`-shaped array → (key, value) pairs.
+fn options_arg(z: Option<&Zval>) -> Result<Vec<(String, Value)>, ArgError> {
+    let Some(z) = z.filter(|z| !z.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(arr) = z.array() else {
+        return Err(type_error(format!(
+            "smtp_send(): Argument #5 ($options) must be of type ?array, {} given",
+            type_name(z)
+        )));
+    };
+    arr.iter()
+        .map(|(k, v)| {
+            let value = match v.get_type() {
+                DataType::Null => Value::Null,
+                DataType::False => Value::Bool(false),
+                DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
+                DataType::Long => Value::Int(v.long().unwrap_or_default()),
+                DataType::Double => Value::Float(v.double().unwrap_or_default()),
+                DataType::String => Value::Str(lossy(v.zend_str().map(|s| s.as_bytes()).unwrap_or_default())),
+                _ => {
+                    return Err(type_error(format!(
+                        "smtp_send(): option \"{k}\" must be a string, int or bool, {} given",
+                        type_name(v)
+                    )))
+                }
+            };
+            Ok((k.to_string(), value))
+        })
+        .collect()
+}
+
+/// Sends one message over SMTP and returns its Message-ID.
+///
+/// `$options` takes the keys of MediaWiki's `$wgSMTP` (host, port, auth, username, password,
+/// IDHost, localhost) plus timeout and cafile; they override the `smtp.*` ini settings for this
+/// call. Throws `SmtpException` when the mail cannot be sent.
+#[php_function]
+pub fn smtp_send(
+    to: &Zval,
+    subject: &Zval,
+    body: &Zval,
+    headers: Option<&Zval>,
+    options: Option<&Zval>,
+) -> PhpResult<String> {
+    let to = recipients_arg(to)?;
+    let subject = lossy(&bytes_arg(subject, 2, "subject")?);
+    let body = bytes_arg(body, 3, "body")?;
+    let headers = headers_arg(headers, "smtp_send", 4)?;
+    let options = options_arg(options)?;
+    let settings = settings(&options).map_err(|e| exception(&e))?;
+    let draft = Draft {
+        to,
+        subject,
+        body,
+        headers,
+        envelope_from: None,
+        default_from: ini_get("sendmail_from"),
+        idhost: settings.idhost.clone(),
+    };
+    let prepared = draft.build().map_err(|e| exception(&e))?;
+    pool::send(&settings, &prepared).map_err(|e| exception(&e))?;
+    Ok(prepared.message_id)
+}
+
+/// The pool's counters for this worker process.
+#[php_function]
+pub fn smtp_stats() -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
+    let s = pool::stats();
+    let mut arr = ZendHashTable::new();
+    for (k, v) in [
+        ("connections_opened", s.connections_opened),
+        ("connections_reused", s.connections_reused),
+        ("retries", s.retries),
+        ("messages_sent", s.messages_sent),
+        ("failures", s.failures),
+    ] {
+        arr.insert(k, i64::try_from(v).unwrap_or(i64::MAX))?;
+    }
+    Ok(arr)
+}
+
+pub extern "C" fn module_info(_module: *mut ModuleEntry) {
+    info_table_start!();
+    info_table_row!("SMTP support", "enabled");
+    info_table_row!("Version", env!("CARGO_PKG_VERSION"));
+    info_table_row!(
+        "mail() override",
+        if ini_bool("smtp.override_mail") { "on" } else { "off" }
+    );
+    match settings(&[]) {
+        Ok(s) => {
+            let tls = if s.implicit_tls { "implicit TLS" } else { "STARTTLS when offered" };
+            info_table_row!("Server", format!("{} ({tls})", s.endpoint()));
+            info_table_row!("Auth user", if s.auth == config::AuthMode::Off { "(no auth)".to_string() } else { s.username.clone() });
+            info_table_row!("Password", if s.password.is_empty() { "(not set)" } else { "********" });
+        }
+        Err(e) => info_table_row!("Settings", format!("invalid: {e}")),
+    }
+    let st = pool::stats();
+    info_table_row!("Connections opened", st.connections_opened.to_string());
+    info_table_row!("Connections reused", st.connections_reused.to_string());
+    info_table_row!("Retries", st.retries.to_string());
+    info_table_row!("Messages sent", st.messages_sent.to_string());
+    info_table_row!("Failures", st.failures.to_string());
+    info_table_end!();
+    // SAFETY: called by PHP while building phpinfo(), with this module's entry.
+    unsafe { display_ini_entries(_module) };
+}
+
+/// phpinfo() shows the password as stars (or "no value"), never the value.
+unsafe extern "C" fn display_masked(entry: *mut zend_ini_entry, _type: std::ffi::c_int) {
+    // SAFETY: PHP passes the entry being displayed; its value is a zend_string or null.
+    let set = unsafe { entry.as_ref().and_then(|e| e.value.as_ref()) }.is_some_and(|v| v.len() > 0);
+    let _ = ext_php_rs::php_print!("{}", if set { "********" } else { "no value" });
+}
+
+/// The ini table is made once from `config::INI_DEFAULTS` (one list of names and defaults for
+/// the code and PHP) and must live for the whole process.
+fn ini_table() -> &'static [IniEntryDef] {
+    let mut defs: Vec<IniEntryDef> = config::INI_DEFAULTS
+        .iter()
+        .map(|(name_str, default)| {
+            let name: &'static std::ffi::CStr =
+                Box::leak(CString::new(format!("smtp.{name_str}")).expect("no NUL").into_boxed_c_str());
+            let value: &'static std::ffi::CStr =
+                Box::leak(CString::new(*default).expect("no NUL").into_boxed_c_str());
+            let mut def = IniEntryDef::new(name, value, IniEntryPermission::All);
+            if *name_str == "password" {
+                def.displayer = Some(display_masked);
+            }
+            def
+        })
+        .collect();
+    defs.push(IniEntryDef::end());
+    Box::leak(defs.into_boxed_slice())
+}
+
+pub fn startup(_ty: i32, module_number: i32) -> i32 {
+    // RUST_LOG=php_smtp=debug shows the SMTP conversation (AUTH lines are never logged).
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
+        .try_init();
+    IniEntryDef::register(ini_table(), module_number);
+    mail_override::install();
+    0
+}
+
+pub extern "C" fn shutdown(_ty: i32, _module_number: i32) -> i32 {
+    let _ = std::panic::catch_unwind(|| {
+        mail_override::restore();
+        pool::shutdown();
+    });
+    0
+}
+
+#[php_module]
+#[php(startup = "startup")]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .name("smtp")
+        .class::<SmtpException>()
+        .function(wrap_function!(smtp_send))
+        .function(wrap_function!(smtp_stats))
+        .info_function(module_info)
+        .shutdown_function(shutdown)
+}
