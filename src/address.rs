@@ -29,8 +29,7 @@ fn display_name(name: &str) -> String {
     if !is_plain_header_text(name) {
         return encode_words(name);
     }
-    let atext_or_space =
-        |c: char| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c);
+    let atext_or_space = |c: char| c.is_ascii_alphanumeric() || " !#$%&'*+-/=?^_`{|}~".contains(c);
     if name.chars().all(atext_or_space) {
         name.to_string()
     } else {
@@ -41,9 +40,12 @@ fn display_name(name: &str) -> String {
 
 /// Checks an address for the envelope (MAIL FROM / RCPT TO): `user@domain`, nothing else.
 pub fn check_addr(addr: &str) -> Result<String> {
-    Address::from_str(addr)
-        .map(|a| a.to_string())
-        .map_err(|e| Error::Message(format!("invalid email address \"{}\": {e}", printable(addr))))
+    Address::from_str(addr).map(|a| a.to_string()).map_err(|e| {
+        Error::Message(format!(
+            "invalid email address \"{}\": {e}",
+            printable(addr)
+        ))
+    })
 }
 
 /// Shows untrusted text in an error message without control characters.
@@ -93,7 +95,8 @@ pub fn parse_mailbox(item: &str) -> Result<Mailbox> {
         if !item[close + 1..].trim().is_empty() {
             return Err(bad(item, "text after \">\""));
         }
-        let addr = check_addr(item[open + 1..close].trim()).map_err(|_| bad(item, "bad address"))?;
+        let addr =
+            check_addr(item[open + 1..close].trim()).map_err(|_| bad(item, "bad address"))?;
         let name = unquote(item[..open].trim());
         Ok(Mailbox {
             name: (!name.is_empty()).then_some(name),
@@ -163,7 +166,8 @@ fn find_unquoted(s: &str, needle: char) -> Option<usize> {
 /// Splits on `sep` outside quotes, angle brackets, comments and groups.
 fn split_top_level(s: &str, sep: char) -> Result<Vec<&str>> {
     let mut parts = Vec::new();
-    let (mut quoted, mut escaped, mut angle, mut paren, mut group) = (false, false, false, 0, false);
+    let (mut quoted, mut escaped, mut angle, mut paren, mut group) =
+        (false, false, false, 0, false);
     let mut start = 0;
     for (i, c) in s.char_indices() {
         if escaped {
@@ -241,10 +245,16 @@ mod tests {
     fn common_forms() {
         assert_eq!(addrs("a@example.org"), ["a@example.org"]);
         assert_eq!(addrs(" <a@example.org> "), ["a@example.org"]);
-        assert_eq!(addrs("Ann <a@example.org>, b@example.org"), ["a@example.org", "b@example.org"]);
+        assert_eq!(
+            addrs("Ann <a@example.org>, b@example.org"),
+            ["a@example.org", "b@example.org"]
+        );
         assert_eq!(addrs("\"Doe, John\" <j@example.org>"), ["j@example.org"]);
         assert_eq!(addrs("j@example.org (John Doe)"), ["j@example.org"]);
-        assert_eq!(addrs("team: a@example.org, b@example.org;, c@example.org").len(), 3);
+        assert_eq!(
+            addrs("team: a@example.org, b@example.org;, c@example.org").len(),
+            3
+        );
         assert_eq!(addrs("undisclosed-recipients:;"), Vec::<String>::new());
         assert_eq!(addrs("a@example.org,,"), ["a@example.org"]);
     }

@@ -71,7 +71,11 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "********" })
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "********"
+        })
     }
 }
 
@@ -126,7 +130,12 @@ impl Settings {
     ) -> Result<Settings> {
         let mut raw: Vec<(&'static str, Value)> = INI_DEFAULTS
             .iter()
-            .map(|&(name, default)| (name, Value::Str(ini(name).unwrap_or_else(|| default.into()))))
+            .map(|&(name, default)| {
+                (
+                    name,
+                    Value::Str(ini(name).unwrap_or_else(|| default.into())),
+                )
+            })
             .collect();
         for (key, value) in options {
             let lower = key.to_ascii_lowercase();
@@ -181,7 +190,9 @@ impl Settings {
         let idhost = non_empty_or_hostname("idhost")?;
         let localhost = non_empty_or_hostname("localhost")?;
         for (name, v) in [("idhost", &idhost), ("localhost", &localhost)] {
-            if v.bytes().any(|b| !b.is_ascii_graphic() || b"<>@\"\\".contains(&b)) {
+            if v.bytes()
+                .any(|b| !b.is_ascii_graphic() || b"<>@\"\\".contains(&b))
+            {
                 return Err(Error::Config(format!(
                     "{name} \"{v}\" is not a valid host name"
                 )));
@@ -204,9 +215,17 @@ impl Settings {
                 enabled: parse_bool("pool", get("pool"))?,
                 ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
                 idle_timeout: parse_seconds("pool_idle_timeout", get("pool_idle_timeout"), 0.0)?,
-                max_messages: match parse_seconds("pool_max_messages", get("pool_max_messages"), 1.0)? {
+                max_messages: match parse_seconds(
+                    "pool_max_messages",
+                    get("pool_max_messages"),
+                    1.0,
+                )? {
                     d if d.subsec_nanos() == 0 => d.as_secs().min(u64::from(u32::MAX)) as u32,
-                    _ => return Err(Error::Config("pool_max_messages must be a whole number".into())),
+                    _ => {
+                        return Err(Error::Config(
+                            "pool_max_messages must be a whole number".into(),
+                        ))
+                    }
                 },
             },
         })
@@ -236,7 +255,9 @@ fn as_string(name: &str, v: &Value) -> Result<String> {
         Value::Int(i) => Ok(i.to_string()),
         Value::Float(f) => Ok(f.to_string()),
         Value::Null => Ok(String::new()),
-        Value::Bool(_) => Err(Error::Config(format!("{name} must be a string, not a boolean"))),
+        Value::Bool(_) => Err(Error::Config(format!(
+            "{name} must be a string, not a boolean"
+        ))),
     }
 }
 
@@ -255,13 +276,17 @@ fn parse_host(s: &str) -> Result<(String, bool)> {
         (s, false)
     };
     if host.is_empty() {
-        return Err(Error::Config("host is empty; set smtp.host to your SMTP server".into()));
+        return Err(Error::Config(
+            "host is empty; set smtp.host to your SMTP server".into(),
+        ));
     }
     if host
         .bytes()
         .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'/')
     {
-        return Err(Error::Config(format!("host \"{host}\" is not a valid host name")));
+        return Err(Error::Config(format!(
+            "host \"{host}\" is not a valid host name"
+        )));
     }
     Ok((host.to_string(), implicit))
 }
@@ -270,7 +295,9 @@ fn parse_port(v: &Value) -> Result<u16> {
     let n = match v {
         Value::Int(i) => *i,
         Value::Str(s) => s.trim().parse::<i64>().map_err(|_| {
-            Error::Config(format!("port \"{s}\" is not a number (usually 587, 465 or 25)"))
+            Error::Config(format!(
+                "port \"{s}\" is not a number (usually 587, 465 or 25)"
+            ))
         })?,
         Value::Float(f) if f.fract() == 0.0 => *f as i64,
         other => return Err(Error::Config(format!("port {other:?} is not a number"))),
@@ -377,7 +404,10 @@ mod tests {
     }
 
     fn opts(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -423,13 +453,16 @@ mod tests {
         assert_eq!(s.idhost, "wiki.example.org");
         assert_eq!(s.localhost, "web1.example.org", "null keeps the ini value");
         assert_eq!(s.password.expose(), "s3cret");
-        assert!(!format!("{s:?}").contains("s3cret"), "Debug must mask the password");
+        assert!(
+            !format!("{s:?}").contains("s3cret"),
+            "Debug must mask the password"
+        );
     }
 
     #[test]
     fn unknown_option_is_an_error() {
-        let e = Settings::resolve(&ini(&[]), &opts(&[("hots", Value::Str("x".into()))]))
-            .unwrap_err();
+        let e =
+            Settings::resolve(&ini(&[]), &opts(&[("hots", Value::Str("x".into()))])).unwrap_err();
         assert!(e.to_string().contains("unknown option \"hots\""), "{e}");
     }
 

@@ -43,7 +43,8 @@ pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
 
 /// True when the text can stand in a header as it is: printable ASCII, spaces and tabs.
 pub fn is_plain_header_text(s: &str) -> bool {
-    s.bytes().all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
+    s.bytes()
+        .all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic())
 }
 
 /// Encodes text as RFC 2047 encoded-words (`=?UTF-8?B?...?=`) when it is not plain ASCII,
@@ -74,7 +75,16 @@ mod tests {
 
     #[test]
     fn base64_round_trips() {
-        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "\0user\0pass"] {
+        for s in [
+            "",
+            "f",
+            "fo",
+            "foo",
+            "foob",
+            "fooba",
+            "foobar",
+            "\0user\0pass",
+        ] {
             let e = base64(s.as_bytes());
             assert_eq!(base64_decode(&e).unwrap(), s.as_bytes());
         }
@@ -95,9 +105,16 @@ mod tests {
         let mut decoded = Vec::new();
         for word in enc.split("\r\n ") {
             assert!(word.len() <= 75, "{word}");
-            let inner = word.strip_prefix("=?UTF-8?B?").unwrap().strip_suffix("?=").unwrap();
+            let inner = word
+                .strip_prefix("=?UTF-8?B?")
+                .unwrap()
+                .strip_suffix("?=")
+                .unwrap();
             let bytes = base64_decode(inner).unwrap();
-            assert!(std::str::from_utf8(&bytes).is_ok(), "each word is whole UTF-8");
+            assert!(
+                std::str::from_utf8(&bytes).is_ok(),
+                "each word is whole UTF-8"
+            );
             decoded.extend(bytes);
         }
         assert_eq!(String::from_utf8(decoded).unwrap(), s);

@@ -411,7 +411,10 @@ mod tests {
             "5.7.1 you are not authorized to use this sender",
         );
         let msg = e.to_string();
-        assert!(msg.contains("refused the sender <wiki@example.org>"), "{msg}");
+        assert!(
+            msg.contains("refused the sender <wiki@example.org>"),
+            "{msg}"
+        );
         assert!(
             msg.contains("\"550 5.7.1 you are not authorized to use this sender\""),
             "{msg}"

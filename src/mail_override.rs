@@ -183,7 +183,13 @@ unsafe fn smtp_mail(ex: *mut zend_execute_data) -> Option<Result<(), String>> {
     Some(send(to, subject, body, headers, &params))
 }
 
-fn send(to: String, subject: String, body: Vec<u8>, headers: Vec<Header>, params: &str) -> Result<(), String> {
+fn send(
+    to: String,
+    subject: String,
+    body: Vec<u8>,
+    headers: Vec<Header>,
+    params: &str,
+) -> Result<(), String> {
     let settings = settings(&[]).map_err(|e| e.to_string())?;
     let draft = Draft {
         to,
@@ -246,15 +252,20 @@ fn shell_words(s: &str) -> Vec<String> {
 /// The owner of the running script, as PHP's getmyuid() reports it.
 fn script_owner(file: &str) -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(file).map(|m| m.uid()).unwrap_or_else(|_| {
-        // SAFETY: getuid cannot fail.
-        unsafe { libc::getuid() }
-    })
+    std::fs::metadata(file)
+        .map(|m| m.uid())
+        .unwrap_or_else(|_| {
+            // SAFETY: getuid cannot fail.
+            unsafe { libc::getuid() }
+        })
 }
 
 /// `mail.log`: the same line PHP's mail() writes, to a file or to syslog.
 fn mail_log(target: &str, file: &str, line: u32, to: &str, headers: &[Header], subject: &str) {
-    let hdr: Vec<String> = headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+    let hdr: Vec<String> = headers
+        .iter()
+        .map(|h| format!("{}: {}", h.name, h.value))
+        .collect();
     let entry = format!(
         "mail() on [{file}:{line}]: To: {to} -- Headers: {} -- Subject: {subject}",
         hdr.join(" ")
@@ -270,7 +281,11 @@ fn mail_log(target: &str, file: &str, line: u32, to: &str, headers: &[Header], s
     let stamp = crate::message::rfc5322_date(std::time::SystemTime::now());
     let line = format!("[{stamp}] {entry}\n");
     use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(target) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(target)
+    {
         let _ = f.write_all(line.as_bytes());
     }
 }
@@ -283,8 +298,14 @@ mod tests {
     fn minus_f_forms() {
         assert_eq!(envelope_from_params("-f a@b.c").as_deref(), Some("a@b.c"));
         assert_eq!(envelope_from_params("-fa@b.c").as_deref(), Some("a@b.c"));
-        assert_eq!(envelope_from_params("-odb -f \"a@b.c\"").as_deref(), Some("a@b.c"));
-        assert_eq!(envelope_from_params(" -f 'a@b.c'").as_deref(), Some("a@b.c"));
+        assert_eq!(
+            envelope_from_params("-odb -f \"a@b.c\"").as_deref(),
+            Some("a@b.c")
+        );
+        assert_eq!(
+            envelope_from_params(" -f 'a@b.c'").as_deref(),
+            Some("a@b.c")
+        );
         assert_eq!(envelope_from_params("-odb"), None);
         assert_eq!(envelope_from_params(""), None);
     }

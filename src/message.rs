@@ -44,7 +44,11 @@ impl std::fmt::Display for HeaderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HeaderError::InvalidName(n) => {
-                write!(f, "Header name \"{}\" contains invalid characters", printable(n))
+                write!(
+                    f,
+                    "Header name \"{}\" contains invalid characters",
+                    printable(n)
+                )
             }
             HeaderError::LineBreak(n) => write!(
                 f,
@@ -139,7 +143,9 @@ pub fn sanitize_line(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') && matches!(b.get(i + 2), Some(b' ' | b'\t'))
+        if b[i] == b'\r'
+            && b.get(i + 1) == Some(&b'\n')
+            && matches!(b.get(i + 2), Some(b' ' | b'\t'))
         {
             out.extend_from_slice(b"\r\n");
             i += 2;
@@ -244,21 +250,20 @@ impl Draft {
             ));
         }
 
-        let from = match (&self.envelope_from, return_path, from_addr.clone()) {
-            (Some(f), _, _) => check_addr(f.trim())?,
-            (None, Some(rp), _) => rp,
-            (None, None, Some(f)) => f,
-            (None, None, None) => match self.default_from.as_deref().map(str::trim) {
-                Some(d) if !d.is_empty() => parse_mailbox(d)?.addr,
-                _ => {
-                    return Err(Error::Message(
+        let from =
+            match (&self.envelope_from, return_path, from_addr.clone()) {
+                (Some(f), _, _) => check_addr(f.trim())?,
+                (None, Some(rp), _) => rp,
+                (None, None, Some(f)) => f,
+                (None, None, None) => match self.default_from.as_deref().map(str::trim) {
+                    Some(d) if !d.is_empty() => parse_mailbox(d)?.addr,
+                    _ => return Err(Error::Message(
                         "no sender: add a From header (for example \"From: wiki@example.org\"), \
                          or set sendmail_from in php.ini"
                             .into(),
-                    ))
-                }
-            },
-        };
+                    )),
+                },
+            };
 
         let message_id = match message_id {
             Some(id) => id,
@@ -275,7 +280,10 @@ impl Draft {
         if !to.is_empty() {
             head.push(Header::new("To", encode_value("to", &to)?));
         }
-        head.push(Header::new("Subject", encode_words(&sanitize_line(&self.subject))));
+        head.push(Header::new(
+            "Subject",
+            encode_words(&sanitize_line(&self.subject)),
+        ));
         if !out_headers.iter().any(|h| h.is("message-id")) {
             head.push(Header::new("Message-ID", message_id.clone()));
         }
@@ -350,7 +358,7 @@ fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
                         printable(&h.name)
                     ))
                 })?;
-            out.extend_from_slice(rest[..cut].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[..cut]);
             out.extend_from_slice(b"\r\n");
             rest = &rest[cut..];
         }
@@ -502,7 +510,8 @@ mod tests {
         let mut d = draft("a@example.org", &[("From", "f@example.org")]);
         d.default_from = Some("default@example.org".into());
         assert_eq!(d.build().unwrap().from, "f@example.org");
-        d.headers.push(Header::new("Return-Path", "<bounce@example.org>"));
+        d.headers
+            .push(Header::new("Return-Path", "<bounce@example.org>"));
         let p = d.build().unwrap();
         assert_eq!(p.from, "bounce@example.org");
         assert!(!text(&p).contains("Return-Path"));
@@ -519,14 +528,23 @@ mod tests {
 
     #[test]
     fn utf8_subject_and_names_are_encoded_and_body_gets_mime_headers() {
-        let mut d = draft("Jörg <j@example.org>", &[("From", "Wiki Ü <w@example.org>")]);
+        let mut d = draft(
+            "Jörg <j@example.org>",
+            &[("From", "Wiki Ü <w@example.org>")],
+        );
         d.subject = "Grüße".into();
         d.body = "Schöne Grüße\n".as_bytes().to_vec();
         let p = d.build().unwrap();
         let t = text(&p);
         assert!(t.contains("Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"), "{t}");
-        assert!(t.contains("To: =?UTF-8?B?SsO2cmc=?= <j@example.org>\r\n"), "{t}");
-        assert!(t.contains("From: =?UTF-8?B?V2lraSDDnA==?= <w@example.org>\r\n"), "{t}");
+        assert!(
+            t.contains("To: =?UTF-8?B?SsO2cmc=?= <j@example.org>\r\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("From: =?UTF-8?B?V2lraSDDnA==?= <w@example.org>\r\n"),
+            "{t}"
+        );
         assert!(t.contains("Content-Type: text/plain; charset=UTF-8\r\n"));
         assert!(p.eight_bit);
     }
@@ -539,17 +557,32 @@ mod tests {
         assert_eq!(p.rcpts, ["a@example.org"]);
         assert!(text(&p).contains("Subject: Hi  Bcc: evil@example.org\r\n"));
 
-        let d = draft("a@example.org\r\nBcc: evil@example.org", &[("From", "w@example.org")]);
-        assert!(d.build().is_err(), "the sanitized To is not an address list");
+        let d = draft(
+            "a@example.org\r\nBcc: evil@example.org",
+            &[("From", "w@example.org")],
+        );
+        assert!(
+            d.build().is_err(),
+            "the sanitized To is not an address list"
+        );
     }
 
     #[test]
     fn header_values_may_only_fold() {
         assert!(check_value("X", "a\r\n b").is_ok());
         assert!(check_value("X", "a\n\tb").is_ok());
-        assert_eq!(check_value("X", "a\r\nBcc: e@x"), Err(HeaderError::LineBreak("X".into())));
-        assert_eq!(check_value("X", "a\nb"), Err(HeaderError::LineBreak("X".into())));
-        assert_eq!(check_value("X", "a\rb"), Err(HeaderError::LineBreak("X".into())));
+        assert_eq!(
+            check_value("X", "a\r\nBcc: e@x"),
+            Err(HeaderError::LineBreak("X".into()))
+        );
+        assert_eq!(
+            check_value("X", "a\nb"),
+            Err(HeaderError::LineBreak("X".into()))
+        );
+        assert_eq!(
+            check_value("X", "a\rb"),
+            Err(HeaderError::LineBreak("X".into()))
+        );
         assert_eq!(check_value("X", "a\0"), Err(HeaderError::Nul("X".into())));
         assert!(check_name("X-Ok").is_ok());
         for bad in ["", "A B", "A:B", "Ä", "A\r\n"] {
@@ -580,9 +613,12 @@ mod tests {
 
     #[test]
     fn given_message_id_is_kept_and_returned() {
-        let p = draft("a@example.org", &[("From", "w@example.org"), ("Message-ID", "<x@y>")])
-            .build()
-            .unwrap();
+        let p = draft(
+            "a@example.org",
+            &[("From", "w@example.org"), ("Message-ID", "<x@y>")],
+        )
+        .build()
+        .unwrap();
         assert_eq!(p.message_id, "<x@y>");
         assert_eq!(text(&p).matches("Message-ID").count(), 1);
     }
@@ -590,12 +626,18 @@ mod tests {
     #[test]
     fn long_header_lines_are_folded() {
         let long = vec!["word"; 400].join(" ");
-        let p = draft("a@example.org", &[("From", "w@example.org"), ("X-Long", &long)])
-            .build()
-            .unwrap();
+        let p = draft(
+            "a@example.org",
+            &[("From", "w@example.org"), ("X-Long", &long)],
+        )
+        .build()
+        .unwrap();
         assert!(header_lines(&p).iter().all(|l| l.len() <= 998));
         let unbreakable = "x".repeat(1200);
-        let d = draft("a@example.org", &[("From", "w@example.org"), ("X-Long", &unbreakable)]);
+        let d = draft(
+            "a@example.org",
+            &[("From", "w@example.org"), ("X-Long", &unbreakable)],
+        );
         assert!(d.build().is_err());
     }
 

@@ -51,7 +51,9 @@ pub fn ini_get(name: &str) -> Option<String> {
 
 pub fn ini_bool(name: &str) -> bool {
     matches!(
-        ini_get(name).map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        ini_get(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref(),
         Some("1" | "on" | "yes" | "true")
     )
 }
@@ -221,7 +223,9 @@ fn options_arg(z: Option<&Zval>) -> Result<Vec<(String, Value)>, ArgError> {
                 DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
                 DataType::Long => Value::Int(v.long().unwrap_or_default()),
                 DataType::Double => Value::Float(v.double().unwrap_or_default()),
-                DataType::String => Value::Str(lossy(v.zend_str().map(|s| s.as_bytes()).unwrap_or_default())),
+                DataType::String => Value::Str(lossy(
+                    v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
+                )),
                 _ => {
                     return Err(type_error(format!(
                         "smtp_send(): option \"{k}\" must be a string, int or bool, {} given",
@@ -284,20 +288,42 @@ pub fn smtp_stats() -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
     Ok(arr)
 }
 
-pub extern "C" fn module_info(_module: *mut ModuleEntry) {
+extern "C" fn module_info(module: *mut ModuleEntry) {
     info_table_start!();
     info_table_row!("SMTP support", "enabled");
     info_table_row!("Version", env!("CARGO_PKG_VERSION"));
     info_table_row!(
         "mail() override",
-        if ini_bool("smtp.override_mail") { "on" } else { "off" }
+        if ini_bool("smtp.override_mail") {
+            "on"
+        } else {
+            "off"
+        }
     );
     match settings(&[]) {
         Ok(s) => {
-            let tls = if s.implicit_tls { "implicit TLS" } else { "STARTTLS when offered" };
+            let tls = if s.implicit_tls {
+                "implicit TLS"
+            } else {
+                "STARTTLS when offered"
+            };
             info_table_row!("Server", format!("{} ({tls})", s.endpoint()));
-            info_table_row!("Auth user", if s.auth == config::AuthMode::Off { "(no auth)".to_string() } else { s.username.clone() });
-            info_table_row!("Password", if s.password.is_empty() { "(not set)" } else { "********" });
+            info_table_row!(
+                "Auth user",
+                if s.auth == config::AuthMode::Off {
+                    "(no auth)".to_string()
+                } else {
+                    s.username.clone()
+                }
+            );
+            info_table_row!(
+                "Password",
+                if s.password.is_empty() {
+                    "(not set)"
+                } else {
+                    "********"
+                }
+            );
         }
         Err(e) => info_table_row!("Settings", format!("invalid: {e}")),
     }
@@ -309,14 +335,15 @@ pub extern "C" fn module_info(_module: *mut ModuleEntry) {
     info_table_row!("Failures", st.failures.to_string());
     info_table_end!();
     // SAFETY: called by PHP while building phpinfo(), with this module's entry.
-    unsafe { display_ini_entries(_module) };
+    unsafe { display_ini_entries(module) };
 }
 
 /// phpinfo() shows the password as stars (or "no value"), never the value.
 unsafe extern "C" fn display_masked(entry: *mut zend_ini_entry, _type: std::ffi::c_int) {
     // SAFETY: PHP passes the entry being displayed; its value is a zend_string or null.
-    let set = unsafe { entry.as_ref().and_then(|e| e.value.as_ref()) }.is_some_and(|v| v.len() > 0);
-    let _ = ext_php_rs::php_print!("{}", if set { "********" } else { "no value" });
+    let set =
+        unsafe { entry.as_ref().and_then(|e| e.value.as_ref()) }.is_some_and(|v| !v.is_empty());
+    ext_php_rs::php_print!("{}", if set { "********" } else { "no value" });
 }
 
 /// The ini table is made once from `config::INI_DEFAULTS` (one list of names and defaults for
@@ -325,8 +352,11 @@ fn ini_table() -> &'static [IniEntryDef] {
     let mut defs: Vec<IniEntryDef> = config::INI_DEFAULTS
         .iter()
         .map(|(name_str, default)| {
-            let name: &'static std::ffi::CStr =
-                Box::leak(CString::new(format!("smtp.{name_str}")).expect("no NUL").into_boxed_c_str());
+            let name: &'static std::ffi::CStr = Box::leak(
+                CString::new(format!("smtp.{name_str}"))
+                    .expect("no NUL")
+                    .into_boxed_c_str(),
+            );
             let value: &'static std::ffi::CStr =
                 Box::leak(CString::new(*default).expect("no NUL").into_boxed_c_str());
             let mut def = IniEntryDef::new(name, value, IniEntryPermission::All);

@@ -227,7 +227,8 @@ impl Connection {
             stage: Stage::Auth,
             detail,
         };
-        let first = Auth::new(mechanism, creds.clone(), None).map_err(|e| protocol(e.to_string()))?;
+        let first =
+            Auth::new(mechanism, creds.clone(), None).map_err(|e| protocol(e.to_string()))?;
         self.send_secret(&first.to_string(), deadline)?;
         let (mut reply, mut response) = self.read_response(Stage::Auth, deadline)?;
         // LOGIN asks for the user name and the password; XOAUTH2 answers a failure with a 334
@@ -281,7 +282,12 @@ impl Connection {
     }
 
     /// MAIL FROM, RCPT TO for each recipient, DATA; returns once the server said 354.
-    fn envelope(&mut self, msg: &Prepared, rcpts: &[String], deadline: Deadline) -> Result<RcptOutcome> {
+    fn envelope(
+        &mut self,
+        msg: &Prepared,
+        rcpts: &[String],
+        deadline: Deadline,
+    ) -> Result<RcptOutcome> {
         let mut params = Vec::new();
         if msg.eight_bit && self.caps.eight_bit_mime {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
@@ -448,7 +454,10 @@ impl Connection {
         loop {
             if let Some(end) = complete_reply_len(&self.rbuf) {
                 let raw: Vec<u8> = self.rbuf.drain(..end).collect();
-                let text = String::from_utf8_lossy(&raw);
+                // Some servers end lines with a bare LF; the reply parser wants CRLF.
+                let text = String::from_utf8_lossy(&raw)
+                    .replace("\r\n", "\n")
+                    .replace('\n', "\r\n");
                 log::debug!("S: {}", text.trim_end());
                 let response = Response::from_str(&text).map_err(|e| {
                     self.broken = true;
@@ -503,7 +512,9 @@ impl Connection {
     }
 
     fn set_timeouts(&self, tcp: &TcpStream, stage: Stage, deadline: Deadline) -> Result<()> {
-        let left = deadline.remaining().ok_or_else(|| self.timeout_error(stage))?;
+        let left = deadline
+            .remaining()
+            .ok_or_else(|| self.timeout_error(stage))?;
         let _ = tcp.set_read_timeout(Some(left));
         let _ = tcp.set_write_timeout(Some(left));
         Ok(())
@@ -621,7 +632,7 @@ fn reply_line_ok(line: &[u8]) -> bool {
 }
 
 /// The length of the first complete reply in the buffer: lines up to one whose fourth byte is
-/// not '-'. Bare LF line ends are accepted and normalised by `Response::from_str`'s caller.
+/// not '-'. Bare LF line ends count too (normalised before parsing).
 fn complete_reply_len(buf: &[u8]) -> Option<usize> {
     let mut start = 0;
     while let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
@@ -667,7 +678,11 @@ fn resolve(host: &str, port: u16, deadline: Deadline, total: Duration) -> Result
     std::thread::Builder::new()
         .name("smtp-dns".into())
         .spawn(move || {
-            let _ = tx.send((name.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+            let _ = tx.send(
+                (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|a| a.collect::<Vec<_>>()),
+            );
         })
         .map_err(|e| Error::Resolve {
             host: host.to_string(),
@@ -696,7 +711,9 @@ fn resolve(host: &str, port: u16, deadline: Deadline, total: Duration) -> Result
 fn connect(s: &Settings, addrs: &[SocketAddr], deadline: Deadline) -> Result<TcpStream> {
     let mut last = None;
     for addr in addrs {
-        let Some(left) = deadline.remaining() else { break };
+        let Some(left) = deadline.remaining() else {
+            break;
+        };
         match TcpStream::connect_timeout(addr, left) {
             Ok(tcp) => return Ok(tcp),
             Err(e) => last = Some(e),
@@ -731,7 +748,10 @@ mod tests {
 
     #[test]
     fn dot_stuffing() {
-        assert_eq!(dot_stuff(b"a\r\n.b\r\n..c\r\n"), b"a\r\n..b\r\n...c\r\n.\r\n");
+        assert_eq!(
+            dot_stuff(b"a\r\n.b\r\n..c\r\n"),
+            b"a\r\n..b\r\n...c\r\n.\r\n"
+        );
         assert_eq!(dot_stuff(b".\r\n"), b"..\r\n.\r\n");
         assert_eq!(dot_stuff(b"x.y\r\n"), b"x.y\r\n.\r\n");
     }
