@@ -140,8 +140,8 @@ else
     fi
 fi
 
-# Integration scripts: if one ends with its own "N passed, M failed" line, count those tests;
-# otherwise the script counts as one test.
+# Integration scripts: if one ends with its own "N passed, M failed" line (optionally prefixed
+# by "name: "), count those tests; otherwise the script counts as one test.
 for t in tests/mediawiki/run.sh tests/fpm/run.sh; do
     name=$(basename "$(dirname "$t")")
     step "$t"
@@ -155,7 +155,8 @@ for t in tests/mediawiki/run.sh tests/fpm/run.sh; do
     fi
     rc=0
     bash "$t" 2>&1 | tee "$work/$name.log" || rc=$?
-    counts=$(tail -n 1 "$work/$name.log" | sed -n 's/^\([0-9]\+\) passed, \([0-9]\+\) failed$/\1 \2/p')
+    counts=$(tail -n 1 "$work/$name.log" \
+        | sed -n 's/^\([A-Za-z0-9_.-]*: \)\?\([0-9]\+\) passed, \([0-9]\+\) failed$/\2 \3/p')
     if [[ -n $counts ]]; then
         read -r p f <<<"$counts"
     elif ((rc == 0)); then

@@ -53,8 +53,10 @@ pub fn encode_words(s: &str) -> String {
     if is_plain_header_text(s) {
         return s.to_string();
     }
-    // 45 input bytes give 60 base64 characters: 72 with the =?UTF-8?B? ?= frame.
-    const MAX_CHUNK: usize = 45;
+    // RFC 2047 limits a line holding encoded-words to 76 characters. 39 input bytes give 52
+    // base64 characters, 64 with the =?UTF-8?B? ?= frame: room for "Subject: " or a longer
+    // header name before the first word.
+    const MAX_CHUNK: usize = 39;
     let mut words = Vec::new();
     let mut start = 0;
     while start < s.len() {
@@ -104,7 +106,7 @@ mod tests {
         let enc = encode_words(&s);
         let mut decoded = Vec::new();
         for word in enc.split("\r\n ") {
-            assert!(word.len() <= 75, "{word}");
+            assert!(word.len() <= 64, "{word}");
             let inner = word
                 .strip_prefix("=?UTF-8?B?")
                 .unwrap()

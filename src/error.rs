@@ -311,6 +311,13 @@ impl fmt::Display for Error {
                          Check smtp.port (submission is usually 587 or 465), or turn smtp.auth off \
                          if the server does not need a login"
                     )
+                } else if offered.to_ascii_uppercase().contains("XOAUTH2") {
+                    write!(
+                        f,
+                        "{host} offers no password login that smtp.auth=1 may use (it offers: \
+                         {offered}). XOAUTH2 takes an OAuth access token instead of a password: \
+                         set smtp.auth=XOAUTH2 and the token as smtp.password"
+                    )
                 } else {
                     write!(
                         f,

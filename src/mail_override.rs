@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ext_php_rs::ffi::{self, zend_execute_data, zend_function, zval};
 use ext_php_rs::types::Zval;
 
-use crate::message::{Draft, Header};
+use crate::message::{sanitize_line, Draft, Header};
 use crate::php::{headers_arg, ini_bool, ini_get, settings};
 use crate::pool;
 
@@ -169,15 +169,32 @@ unsafe fn smtp_mail(ex: *mut zend_execute_data) -> Option<Result<(), String>> {
     };
 
     let (file, line) = executed_location();
+    if let Some(log) = ini_get("mail.log").filter(|l| !l.is_empty()) {
+        let text = match headers_zv.and_then(|z| z.zend_str()) {
+            Some(raw) => String::from_utf8_lossy(raw.as_bytes())
+                .trim_end()
+                .to_string(),
+            None => headers
+                .iter()
+                .map(|h| format!("{}: {}", h.name, h.value))
+                .collect::<Vec<_>>()
+                .join("\r\n"),
+        };
+        mail_log(
+            &log,
+            &file,
+            line,
+            &sanitize_line(&to),
+            &text,
+            &sanitize_line(&subject),
+        );
+    }
     if ini_bool("mail.add_x_header") {
         let base = file.rsplit('/').next().unwrap_or("");
         headers.push(Header::new(
             "X-PHP-Originating-Script",
             format!("{}:{}", script_owner(&file), base),
         ));
-    }
-    if let Some(log) = ini_get("mail.log").filter(|l| !l.is_empty()) {
-        mail_log(&log, &file, line, &to, &headers, &subject);
     }
 
     Some(send(to, subject, body, headers, &params))
@@ -260,17 +277,14 @@ fn script_owner(file: &str) -> u32 {
         })
 }
 
-/// `mail.log`: the same line PHP's mail() writes, to a file or to syslog.
-fn mail_log(target: &str, file: &str, line: u32, to: &str, headers: &[Header], subject: &str) {
-    let hdr: Vec<String> = headers
-        .iter()
-        .map(|h| format!("{}: {}", h.name, h.value))
-        .collect();
+/// `mail.log`: the line PHP's own mail() writes, to a file or to syslog. `headers` is the
+/// caller's header text as PHP would log it (before X-PHP-Originating-Script is added).
+fn mail_log(target: &str, file: &str, line: u32, to: &str, headers: &str, subject: &str) {
+    // PHP turns each CR and LF of the headers into a space, so a log entry is one line.
     let entry = format!(
         "mail() on [{file}:{line}]: To: {to} -- Headers: {} -- Subject: {subject}",
-        hdr.join(" ")
-    )
-    .replace(['\r', '\n'], " ");
+        headers.replace(['\r', '\n'], " ")
+    );
     if target == "syslog" {
         if let Ok(c) = CString::new(entry.replace('\0', " ")) {
             // SAFETY: format "%s" with a NUL-terminated string.
@@ -278,8 +292,17 @@ fn mail_log(target: &str, file: &str, line: u32, to: &str, headers: &[Header], s
         }
         return;
     }
-    let stamp = crate::message::rfc5322_date(std::time::SystemTime::now());
-    let line = format!("[{stamp}] {entry}\n");
+    // PHP's format is date("d-M-Y H:i:s e"); we write UTC.
+    let t = crate::message::UtcTime::of(std::time::SystemTime::now());
+    let line = format!(
+        "[{:02}-{}-{} {:02}:{:02}:{:02} UTC] {entry}\n",
+        t.day,
+        t.month_name(),
+        t.year,
+        t.hour,
+        t.minute,
+        t.second
+    );
     use std::io::Write;
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)

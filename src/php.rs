@@ -338,11 +338,34 @@ extern "C" fn module_info(module: *mut ModuleEntry) {
     unsafe { display_ini_entries(module) };
 }
 
-/// phpinfo() shows the password as stars (or "no value"), never the value.
-unsafe extern "C" fn display_masked(entry: *mut zend_ini_entry, _type: std::ffi::c_int) {
-    // SAFETY: PHP passes the entry being displayed; its value is a zend_string or null.
-    let set =
-        unsafe { entry.as_ref().and_then(|e| e.value.as_ref()) }.is_some_and(|v| !v.is_empty());
+/// Values are validated when used (with a message naming the setting), so any string is
+/// accepted here.
+unsafe extern "C" fn accept_any_value(
+    _entry: *mut zend_ini_entry,
+    _new_value: *mut ext_php_rs::ffi::zend_string,
+    _arg1: *mut std::ffi::c_void,
+    _arg2: *mut std::ffi::c_void,
+    _arg3: *mut std::ffi::c_void,
+    _stage: std::ffi::c_int,
+) -> std::ffi::c_int {
+    0
+}
+
+/// phpinfo() shows the password as stars (or "no value"), never the value; the master column
+/// shows the value php.ini set, as PHP's own displayer does.
+unsafe extern "C" fn display_masked(entry: *mut zend_ini_entry, display_type: std::ffi::c_int) {
+    const ZEND_INI_DISPLAY_ORIG: std::ffi::c_int = 1;
+    // SAFETY: PHP passes the entry being displayed; its values are zend_strings or null.
+    let value = unsafe {
+        entry.as_ref().and_then(|e| {
+            if display_type == ZEND_INI_DISPLAY_ORIG && e.modified != 0 {
+                e.orig_value.as_ref()
+            } else {
+                e.value.as_ref()
+            }
+        })
+    };
+    let set = value.is_some_and(|v| !v.is_empty());
     ext_php_rs::php_print!("{}", if set { "********" } else { "no value" });
 }
 
@@ -360,6 +383,8 @@ fn ini_table() -> &'static [IniEntryDef] {
             let value: &'static std::ffi::CStr =
                 Box::leak(CString::new(*default).expect("no NUL").into_boxed_c_str());
             let mut def = IniEntryDef::new(name, value, IniEntryPermission::All);
+            // Without an on_modify handler PHP refuses ini_restore() at run time.
+            def.on_modify = Some(accept_any_value);
             if *name_str == "password" {
                 def.displayer = Some(display_masked);
             }

@@ -110,7 +110,12 @@ fn take(key: &Key, s: &Settings) -> Option<Connection> {
 }
 
 fn put_back(key: Key, conn: Connection, s: &Settings) {
-    if !s.pool.enabled || conn.broken || conn.messages >= s.pool.max_messages {
+    if conn.broken {
+        // Out of step with the server (perhaps mid-DATA), or already closed: a QUIT would be
+        // message data or wasted waiting. Closing the socket ends it.
+        return;
+    }
+    if !s.pool.enabled || conn.messages >= s.pool.max_messages {
         conn.quit();
         return;
     }

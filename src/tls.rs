@@ -66,12 +66,19 @@ pub fn client_config(cafile: Option<&Path>) -> Result<Arc<ClientConfig>> {
 pub fn problem(e: &rustls::Error) -> TlsProblem {
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+            // A signature that does not check out against any trusted key (including a key of
+            // another type with the same issuer name) means the same to the user: not trusted.
+            CertificateError::UnknownIssuer
+            | CertificateError::BadSignature
+            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
                 TlsProblem::UnknownIssuer
             }
+            #[allow(deprecated)]
+            CertificateError::UnsupportedSignatureAlgorithm => TlsProblem::UnknownIssuer,
             CertificateError::NotValidForName => TlsProblem::NameMismatch(Vec::new()),
             CertificateError::NotValidForNameContext { presented, .. } => {
-                TlsProblem::NameMismatch(presented.clone())
+                TlsProblem::NameMismatch(presented.iter().map(|n| bare_name(n)).collect())
             }
             CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
                 TlsProblem::Expired
@@ -85,7 +92,32 @@ pub fn problem(e: &rustls::Error) -> TlsProblem {
     }
 }
 
+/// rustls reports the certificate's names as `DnsName("mail.example.org")` or
+/// `IpAddress(127.0.0.1)`; users want just the name.
+fn bare_name(presented: &str) -> String {
+    let inner = presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(presented);
+    inner.trim_matches('"').to_string()
+}
+
 /// The rustls error inside an I/O error, if the I/O error came from TLS.
 pub fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
     e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_names_without_their_wrapper() {
+        assert_eq!(
+            bare_name("DnsName(\"wrong.example.test\")"),
+            "wrong.example.test"
+        );
+        assert_eq!(bare_name("IpAddress(127.0.0.1)"), "127.0.0.1");
+        assert_eq!(bare_name("plain.example"), "plain.example");
+    }
 }

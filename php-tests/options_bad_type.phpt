@@ -1,0 +1,31 @@
+--TEST--
+smtp_send(): an option value that is an array is a TypeError; a non-array $options is a TypeError
+--EXTENSIONS--
+smtp
+--SKIPIF--
+<?php require __DIR__ . '/inc/skipif.inc'; ?>
+--INI--
+smtp.host=127.0.0.1
+smtp.idhost=id.example.test
+smtp.localhost=client.example.test
+smtp.timeout=5
+--FILE--
+<?php
+try {
+    smtp_send('to@example.test', 'x', "x\n", ['From' => 'wiki@example.test'], ['host' => ['a', 'b']]);
+} catch (Throwable $e) {
+    smtp_show_exception($e);
+}
+try {
+    smtp_send('to@example.test', 'x', "x\n", ['From' => 'wiki@example.test'], 'host=localhost');
+} catch (Throwable $e) {
+    smtp_show_exception($e);
+}
+function smtp_show_exception(Throwable $e): void
+{
+    printf("%s(%d): %s\n", get_class($e), $e->getCode(), $e->getMessage());
+}
+?>
+--EXPECT--
+TypeError(0): smtp_send(): option "host" must be a string, int or bool, array given
+TypeError(0): smtp_send(): Argument #5 ($options) must be of type ?array, string given
