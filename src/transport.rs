@@ -128,6 +128,14 @@ impl Connection {
             if reply.code != 220 {
                 return Err(conn.rejected(Stage::StartTls, None, reply));
             }
+            if !conn.rbuf.is_empty() {
+                // Clear-text bytes sent along with the 220 would be read as replies after the
+                // handshake: a man in the middle could choose our capabilities (CVE-2011-0411).
+                return Err(Error::Protocol {
+                    stage: Stage::StartTls,
+                    detail: "the server sent more data right after agreeing to STARTTLS".into(),
+                });
+            }
             conn.start_tls(s, deadline)?;
             // RFC 3207: forget everything learnt before TLS and ask again.
             conn.ehlo(s, deadline)?;
@@ -328,7 +336,11 @@ impl Connection {
                 }
                 self.send_command(cmd, deadline)?;
             }
-            let reply = self.read_reply(Stage::RcptTo, deadline)?;
+            let reply = match self.read_reply(Stage::RcptTo, deadline) {
+                Ok(r) => r,
+                // A server that refused MAIL with 421 hangs up: its refusal is the news.
+                Err(e) => return Err(failure.unwrap_or(e)),
+            };
             match reply.code {
                 250 | 251 => accepted.push(rcpt.clone()),
                 // Too many recipients for one transaction: the rest go in the next one.
@@ -342,7 +354,10 @@ impl Connection {
             }
         }
         let data_reply = if pipelined {
-            Some(self.read_reply(Stage::Data, deadline)?)
+            match self.read_reply(Stage::Data, deadline) {
+                Ok(r) => Some(r),
+                Err(e) => return Err(failure.unwrap_or(e)),
+            }
         } else if failure.is_none() {
             self.send_command(&Data.to_string(), deadline)?;
             Some(self.read_reply(Stage::Data, deadline)?)

@@ -1,0 +1,420 @@
+//! Failures: each returns the right `Error` variant, stage and SMTP code, says so in words, and
+//! leaves nothing half-delivered on the server.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use smtp::error::{Error, Stage};
+use smtp::pool;
+
+/// `msg` contains every one of `words` (case-insensitive).
+fn says(e: &Error, words: &[&str]) {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    for w in words {
+        assert!(
+            lower.contains(&w.to_lowercase()),
+            "{w:?} missing in: {text}"
+        );
+    }
+}
+
+fn rejected(e: &Error) -> (Stage, Option<String>, u16) {
+    match e {
+        Error::Rejected {
+            stage,
+            subject,
+            reply,
+        } => (*stage, subject.clone(), reply.code),
+        other => panic!("expected Error::Rejected, got {other:?}: {other}"),
+    }
+}
+
+#[test]
+fn refused_port() {
+    let port = free_port();
+    let e = pool::send(&settings(port, &[]), &simple("a@example.test", 1)).unwrap_err();
+    match &e {
+        Error::Refused { host, port: p } => {
+            assert_eq!(host, "127.0.0.1");
+            assert_eq!(*p, port);
+        }
+        other => panic!("expected Refused, got {other:?}"),
+    }
+    says(&e, &["refused", &format!("127.0.0.1:{port}"), "smtp.port"]);
+    assert_eq!(e.smtp_code(), 0);
+    assert_eq!(e.stage(), Some(Stage::Connect));
+}
+
+#[test]
+fn silent_server_times_out_without_hanging() {
+    let srv = FaultServer::start(&["--action", "CONNECT=silent"]);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("timeout", "1")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "gave up early: {took:?}"
+    );
+    match &e {
+        Error::Timeout { stage, after, .. } => {
+            assert_eq!(*stage, Stage::Greeting);
+            assert_eq!(*after, Duration::from_secs(1));
+        }
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    says(&e, &["no answer", "within 1 s", "greeting"]);
+    assert_eq!(e.smtp_code(), 0);
+}
+
+#[test]
+fn greeting_421_is_a_temporary_refusal() {
+    let srv = FaultServer::start(&["--reply", "GREETING=421 4.3.2 Service not available"]);
+    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(rejected(&e).0, Stage::Greeting);
+    assert_eq!(e.smtp_code(), 421);
+    assert_eq!(e.reply().unwrap().enhanced.as_deref(), Some("4.3.2"));
+    says(
+        &e,
+        &[
+            "refused the connection",
+            "421 4.3.2 Service not available",
+            "temporary",
+        ],
+    );
+}
+
+#[test]
+fn greeting_554_is_a_permanent_refusal() {
+    let srv = FaultServer::start(&["--reply", "GREETING=554 5.3.2 No SMTP service here"]);
+    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(rejected(&e).0, Stage::Greeting);
+    assert_eq!(e.smtp_code(), 554);
+    says(
+        &e,
+        &["refused the connection", "554 5.3.2 No SMTP service here"],
+    );
+    assert!(!e.to_string().contains("temporary"), "{e}");
+    // Nothing was tried after the refusal.
+    assert!(
+        !srv.transcript().contains("C: MAIL"),
+        "{}",
+        srv.transcript()
+    );
+}
+
+#[test]
+fn mail_from_550_refused_sender() {
+    for flags in [&[][..], &["--no-pipelining"][..]] {
+        let mut args = vec![
+            "--reply",
+            "MAIL=550 5.7.1 you are not authorized to use this sender",
+        ];
+        args.extend_from_slice(flags);
+        let srv = FaultServer::start(&args);
+        let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+        let (stage, subject, code) = rejected(&e);
+        assert_eq!(stage, Stage::MailFrom, "{flags:?}");
+        assert_eq!(subject.as_deref(), Some(FROM));
+        assert_eq!(code, 550);
+        says(
+            &e,
+            &[
+                &format!("refused the sender <{FROM}>"),
+                "550 5.7.1 you are not authorized to use this sender",
+            ],
+        );
+        assert!(srv.messages().is_empty());
+        assert!(
+            !srv.transcript().contains("C: <data"),
+            "{}",
+            srv.transcript()
+        );
+    }
+}
+
+#[test]
+fn mail_421_then_close_reports_the_421() {
+    // The server answers MAIL with 421 and hangs up. With PIPELINING the client has sent RCPT
+    // and DATA too; their replies never come. The error must still be the server's 421 (the
+    // reason), not "connection closed while waiting for the reply to RCPT TO".
+    for flags in [&["--no-pipelining"][..], &[][..]] {
+        let mut args = vec!["--reply", "MAIL=421 4.7.0 Too busy, closing"];
+        args.extend_from_slice(flags);
+        let srv = FaultServer::start(&args);
+        let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+        assert_eq!(e.smtp_code(), 421, "{flags:?}: {e:?}");
+        assert_eq!(rejected(&e).0, Stage::MailFrom, "{flags:?}");
+        says(&e, &["421 4.7.0 Too busy, closing", "temporary"]);
+    }
+}
+
+#[test]
+fn rcpt_550_delivers_to_nobody() {
+    let to = "good1@example.test, bad@example.test, good2@example.test";
+    for flags in [&[][..], &["--no-pipelining"][..]] {
+        let mut args = vec!["--reject-rcpt", "bad@"];
+        args.extend_from_slice(flags);
+        let srv = FaultServer::start(&args);
+        let msg = message(to, "rcpt", b"body\n", "<rcpt.1@test.example>");
+        let e = pool::send(&srv.settings(&[]), &msg).unwrap_err();
+        let (stage, subject, code) = rejected(&e);
+        assert_eq!(stage, Stage::RcptTo, "{flags:?}");
+        assert_eq!(subject.as_deref(), Some("bad@example.test"));
+        assert_eq!(code, 550);
+        says(
+            &e,
+            &[
+                "refused the recipient <bad@example.test>",
+                "user unknown",
+                "no message was sent",
+            ],
+        );
+        // Give a late (wrong) delivery the chance to show up, then check there is none.
+        srv.wait_transcript("the connection closing", |t| t.contains(" CLOSE"));
+        assert!(
+            srv.messages().is_empty(),
+            "{flags:?}: delivered despite the refusal"
+        );
+        assert!(
+            !srv.transcript().contains("C: <data"),
+            "{}",
+            srv.transcript()
+        );
+    }
+}
+
+#[test]
+fn data_554_is_not_accepted() {
+    let srv = FaultServer::start(&["--reply", "DATA=554 5.7.0 Transaction failed"]);
+    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(rejected(&e).0, Stage::Data);
+    assert_eq!(e.smtp_code(), 554);
+    says(
+        &e,
+        &["did not accept the message", "554 5.7.0 Transaction failed"],
+    );
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn dot_451_is_transient() {
+    let srv = FaultServer::start(&["--reply", "DOT=451 4.3.0 Try again\\nlater"]);
+    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(rejected(&e).0, Stage::Message);
+    assert_eq!(e.smtp_code(), 451);
+    assert!(e.reply().unwrap().is_transient());
+    says(
+        &e,
+        &[
+            "did not accept the message",
+            "451",
+            "try again",
+            "later",
+            "temporary failure",
+        ],
+    );
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn middata_close_is_reported_as_closed() {
+    let srv = FaultServer::start(&["--action", "MIDDATA=close"]);
+    let started = Instant::now();
+    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    match &e {
+        Error::Closed { stage, .. } => assert_eq!(*stage, Stage::Message),
+        other => panic!("expected Closed, got {other:?}: {other}"),
+    }
+    says(&e, &["closed the connection"]);
+    assert_eq!(e.smtp_code(), 0);
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn dot_silent_times_out_without_hanging() {
+    let srv = FaultServer::start(&["--action", "DOT=silent"]);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("timeout", "1")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    match &e {
+        Error::Timeout { stage, .. } => assert_eq!(*stage, Stage::Message),
+        other => panic!("expected Timeout, got {other:?}: {other}"),
+    }
+    says(&e, &["stopped answering", "within 1 s"]);
+    assert_eq!(e.smtp_code(), 0);
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn starttls_refused_454() {
+    let srv = FaultServer::start_tls(
+        "good",
+        &[
+            "--starttls",
+            "--reply",
+            "STARTTLS=454 4.7.0 TLS not available due to local problem",
+        ],
+    );
+    let s = srv.settings(&[("cafile", &ca_file())]);
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(rejected(&e).0, Stage::StartTls);
+    assert_eq!(e.smtp_code(), 454);
+    says(&e, &["refused to start TLS", "454 4.7.0 TLS not available"]);
+    // No fallback to clear text.
+    assert!(
+        !srv.transcript().contains("C: MAIL"),
+        "{}",
+        srv.transcript()
+    );
+}
+
+#[test]
+fn auth_535_wrong_password() {
+    let srv = FaultServer::start(&["--auth-user", "wiki", "--auth-pass", "right-pass"]);
+    let s = srv.settings(&[
+        ("auth", "1"),
+        ("username", "wiki"),
+        ("password", "Wr0ng-Pa55"),
+    ]);
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    let (stage, subject, code) = rejected(&e);
+    assert_eq!(stage, Stage::Auth);
+    assert_eq!(subject.as_deref(), Some("wiki"));
+    assert_eq!(code, 535);
+    says(&e, &["authentication failed", "535 5.7.8", "smtp.password"]);
+    assert!(!e.to_string().contains("Wr0ng-Pa55"));
+    assert!(!format!("{e:?}").contains("Wr0ng-Pa55"));
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn auth_requested_but_not_offered() {
+    let srv = FaultServer::start(&[]);
+    for auth in ["1", "PLAIN"] {
+        let s = srv.settings(&[("auth", auth), ("username", "wiki"), ("password", "pw-123")]);
+        let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+        match &e {
+            Error::AuthUnavailable { offered, .. } => assert_eq!(offered, "", "auth={auth}"),
+            other => panic!("auth={auth}: expected AuthUnavailable, got {other:?}: {other}"),
+        }
+        says(&e, &["offers no authentication", "smtp.auth"]);
+        assert_eq!(e.smtp_code(), 0);
+    }
+    assert!(!srv.transcript().contains("C: AUTH"));
+    assert!(!srv.transcript().contains("C: MAIL"));
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn auth_offered_only_with_unsupported_mechanisms() {
+    // The server offers XOAUTH2 only, and auth=1 never picks XOAUTH2 by itself.
+    let srv = FaultServer::start(&[
+        "--auth-user",
+        "wiki",
+        "--auth-pass",
+        "pw",
+        "--auth-mechs",
+        "XOAUTH2",
+    ]);
+    let s = srv.settings(&[("auth", "1"), ("username", "wiki"), ("password", "pw")]);
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    match &e {
+        Error::AuthUnavailable { offered, .. } => assert_eq!(offered, "XOAUTH2"),
+        other => panic!("expected AuthUnavailable, got {other:?}: {other}"),
+    }
+    says(&e, &["it offers: XOAUTH2", "set smtp.auth=XOAUTH2"]);
+}
+
+#[test]
+fn server_hangs_up_at_each_step() {
+    for (action, stage) in [
+        ("CONNECT=close", Stage::Greeting),
+        ("EHLO=close", Stage::Ehlo),
+        ("MAIL=close", Stage::MailFrom),
+    ] {
+        let srv = FaultServer::start(&["--action", action]);
+        let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
+        match &e {
+            Error::Closed { stage: s, .. } => assert_eq!(*s, stage, "{action}"),
+            other => panic!("{action}: expected Closed, got {other:?}: {other}"),
+        }
+        says(&e, &["closed the connection", "not sent"]);
+        assert!(srv.messages().is_empty());
+    }
+}
+
+#[test]
+fn silent_rcpt_times_out_and_delivers_nothing() {
+    let srv = FaultServer::start(&["--action", "RCPT=silent"]);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("timeout", "1")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                stage: Stage::RcptTo,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    says(&e, &["stopped answering", "RCPT TO"]);
+    assert!(srv.messages().is_empty());
+}
+
+#[test]
+fn slow_server_within_the_timeout_is_fine() {
+    let srv = FaultServer::start(&[
+        "--action",
+        "GREETING=delay:0.3",
+        "--action",
+        "DOT=delay:0.3",
+    ]);
+    let msg = simple("a@example.test", 1);
+    pool::send(&srv.settings(&[("timeout", "2")]), &msg).expect("slow but in time");
+    assert_eq!(srv.wait_messages(1)[0].eml, msg.data);
+}
+
+#[test]
+fn one_deadline_for_the_whole_send() {
+    // Each step is in time on its own (0.4 s), together they are not (timeout 1 s).
+    let srv = FaultServer::start(&[
+        "--action",
+        "GREETING=delay:0.4",
+        "--action",
+        "EHLO=delay:0.4",
+        "--action",
+        "MAIL=delay:0.4",
+    ]);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("timeout", "1")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+}

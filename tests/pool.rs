@@ -1,0 +1,520 @@
+//! The connection pool: reuse, reconnection, retries that are safe and none that are not.
+//!
+//! The pool and its counters are process globals, so every test here holds `SERIAL` and
+//! empties the pool first; counters are compared as differences.
+
+mod common;
+
+use std::sync::{Mutex, MutexGuard};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::*;
+use smtp::error::{Error, Stage};
+use smtp::pool::{self, Stats};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    pool::shutdown();
+    guard
+}
+
+/// Pool on, with small limits: a connection idle for more than `ping_after` is checked with
+/// NOOP first.
+fn pooled(ping_after: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("pool", "1".into()),
+        ("pool_ping_after", ping_after.into()),
+        ("pool_idle_timeout", "20".into()),
+        ("pool_max_messages", "100".into()),
+    ]
+}
+
+fn with<'a>(
+    base: &'a [(&'static str, String)],
+    extra: &[(&'static str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    v.extend_from_slice(extra);
+    v
+}
+
+fn delta(before: Stats) -> Stats {
+    let now = pool::stats();
+    Stats {
+        connections_opened: now.connections_opened - before.connections_opened,
+        connections_reused: now.connections_reused - before.connections_reused,
+        retries: now.retries - before.retries,
+        messages_sent: now.messages_sent - before.messages_sent,
+        failures: now.failures - before.failures,
+    }
+}
+
+/// Every message id in `ids` arrived exactly once (and nothing else arrived).
+fn exactly_once(srv: &FaultServer, ids: &[String]) {
+    let got: Vec<String> = srv
+        .messages()
+        .iter()
+        .map(|m| m.message_id().expect("Message-ID"))
+        .collect();
+    let mut want = ids.to_vec();
+    let mut have = got.clone();
+    want.sort();
+    have.sort();
+    assert_eq!(have, want, "received {got:?}\n{}", srv.transcript());
+}
+
+fn msg(n: usize) -> smtp::message::Prepared {
+    simple("a@example.test", n)
+}
+
+#[test]
+fn one_connection_for_three_sends() {
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    let before = pool::stats();
+    let msgs: Vec<_> = (1..=3).map(msg).collect();
+    for m in &msgs {
+        pool::send(&s, m).expect("send");
+    }
+    let got = srv.wait_messages(3);
+    assert!(got.iter().all(|m| m.connection() == 1));
+    for (m, sent) in got.iter().zip(&msgs) {
+        assert_eq!(m.eml, sent.data);
+    }
+    assert_eq!(srv.connections_opened(), 1, "{}", srv.transcript());
+    assert!(
+        !srv.transcript().contains("C: QUIT"),
+        "kept open: no QUIT yet"
+    );
+    let d = delta(before);
+    assert_eq!(
+        (
+            d.connections_opened,
+            d.connections_reused,
+            d.messages_sent,
+            d.retries,
+            d.failures
+        ),
+        (1, 2, 3, 0, 0),
+        "{d:?}"
+    );
+    // Shutdown says goodbye.
+    pool::shutdown();
+    srv.wait_transcript("QUIT after shutdown", |t| t.contains("1 C: QUIT"));
+}
+
+#[test]
+fn pool_off_connects_and_quits_every_time() {
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let mut ini = pooled("5");
+    ini[0].1 = "0".into();
+    let s = srv.settings(&with(&ini, &[]));
+    assert!(!s.pool.enabled);
+    let before = pool::stats();
+    for n in 1..=3 {
+        pool::send(&s, &msg(n)).expect("send");
+    }
+    let got = srv.wait_messages(3);
+    assert_eq!(
+        got.iter().map(|m| m.connection()).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    srv.wait_transcript("3 QUITs", |t| t.matches(" C: QUIT").count() == 3);
+    assert_eq!(srv.connections_opened(), 3);
+    for conn in 1..=3 {
+        assert!(
+            srv.transcript_of(conn).contains(&"C: QUIT".to_string()),
+            "conn {conn}"
+        );
+    }
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.connections_reused, d.messages_sent),
+        (3, 0, 3)
+    );
+}
+
+#[test]
+fn client_side_max_messages_replaces_the_connection() {
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(&pooled("5"), &[("pool_max_messages", "2")]));
+    for n in 1..=3 {
+        pool::send(&s, &msg(n)).expect("send");
+    }
+    let got = srv.wait_messages(3);
+    assert_eq!(
+        got.iter().map(|m| m.connection()).collect::<Vec<_>>(),
+        [1, 1, 2]
+    );
+    // The first connection was closed politely after its second message.
+    srv.wait_transcript("QUIT on connection 1", |t| t.contains("1 C: QUIT"));
+}
+
+#[test]
+fn idle_close_by_server_is_caught_by_the_ping() {
+    let _g = serial();
+    let srv = FaultServer::start(&["--idle-close", "1"]);
+    let s = srv.settings(&with(&pooled("0.2"), &[]));
+    let before = pool::stats();
+    pool::send(&s, &msg(1)).expect("first send");
+    sleep(Duration::from_millis(1500));
+    srv.wait_transcript("server closing the idle connection", |t| {
+        t.contains("1 CLOSE")
+    });
+    pool::send(&s, &msg(2)).expect("second send after the server closed the idle connection");
+    srv.wait_messages(2);
+    exactly_once(&srv, &[id(1), id(2)]);
+    assert_eq!(srv.connections_opened(), 2);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.messages_sent, d.failures),
+        (2, 2, 0),
+        "{d:?}"
+    );
+    // Found dead by NOOP, not by a failed send.
+    assert_eq!(d.retries, 0, "{d:?}");
+}
+
+#[test]
+fn idle_close_by_server_is_retried_when_not_pinged() {
+    let _g = serial();
+    let srv = FaultServer::start(&["--idle-close", "0.6"]);
+    // ping_after longer than the pause: the dead connection is used as is, fails at MAIL, and
+    // the message goes out on a new one.
+    let s = srv.settings(&with(&pooled("10"), &[]));
+    let before = pool::stats();
+    pool::send(&s, &msg(1)).expect("first send");
+    sleep(Duration::from_millis(900));
+    srv.wait_transcript("server closing the idle connection", |t| {
+        t.contains("1 CLOSE")
+    });
+    pool::send(&s, &msg(2)).expect("second send on a connection the server closed");
+    srv.wait_messages(2);
+    exactly_once(&srv, &[id(1), id(2)]);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.retries, d.messages_sent, d.failures),
+        (2, 1, 2, 0),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn idle_close_with_421_is_retried() {
+    // The server says "421 4.4.2 Idle timeout" before closing: that unread reply must not be
+    // taken as the answer to a later command, and each message must go out once.
+    let _g = serial();
+    let srv = FaultServer::start(&["--idle-close", "0.6", "--idle-close-421"]);
+    let no_ping = srv.settings(&with(&pooled("10"), &[]));
+    let ping = srv.settings(&with(&pooled("0.2"), &[]));
+    let before = pool::stats();
+    pool::send(&no_ping, &msg(1)).expect("send 1");
+    srv.wait_transcript("idle 421 on connection 1", |t| t.contains("1 CLOSE"));
+    // Not pinged: the 421 is read as the reply to MAIL; retried on a new connection.
+    pool::send(&no_ping, &msg(2)).expect("send 2");
+    srv.wait_transcript("idle 421 on connection 2", |t| t.contains("2 CLOSE"));
+    // Pinged: NOOP gets the 421; a new connection without a retry.
+    pool::send(&ping, &msg(3)).expect("send 3");
+    srv.wait_messages(3);
+    exactly_once(&srv, &(1..=3).map(id).collect::<Vec<_>>());
+    assert_eq!(
+        srv.transcript()
+            .matches("S: 421 4.4.2 Idle timeout")
+            .count(),
+        2
+    );
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.retries, d.messages_sent, d.failures),
+        (3, 1, 3, 0),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn tls_connection_is_reused_and_pinged() {
+    let _g = serial();
+    let srv = FaultServer::start_tls("good", &["--starttls", "--idle-close", "1.2"]);
+    let s = srv.settings(&with(&pooled("0.2"), &[("cafile", &ca_file())]));
+    pool::send(&s, &msg(1)).expect("send 1");
+    pool::send(&s, &msg(2)).expect("send 2 (reused)");
+    sleep(Duration::from_millis(300));
+    pool::send(&s, &msg(3)).expect("send 3 (pinged, still alive)");
+    sleep(Duration::from_millis(1500));
+    srv.wait_transcript("server closing connection 1", |t| t.contains("1 CLOSE"));
+    pool::send(&s, &msg(4)).expect("send 4 (pinged, dead, new connection)");
+    let got = srv.wait_messages(4);
+    assert!(got.iter().all(|m| m.tls()));
+    assert_eq!(
+        got.iter().map(|m| m.connection()).collect::<Vec<_>>(),
+        [1, 1, 1, 2]
+    );
+    assert!(
+        srv.transcript_of(1).iter().any(|l| l == "C: NOOP"),
+        "{}",
+        srv.transcript()
+    );
+    exactly_once(&srv, &(1..=4).map(id).collect::<Vec<_>>());
+    pool::shutdown();
+    srv.wait_transcript("QUIT over TLS at shutdown", |t| t.contains("2 C: QUIT"));
+}
+
+#[test]
+fn idle_timeout_closes_instead_of_reusing() {
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(&pooled("10"), &[("pool_idle_timeout", "0.3")]));
+    pool::send(&s, &msg(1)).expect("send");
+    sleep(Duration::from_millis(600));
+    pool::send(&s, &msg(2)).expect("send");
+    let got = srv.wait_messages(2);
+    assert_eq!(
+        got.iter().map(|m| m.connection()).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(!srv.transcript_of(2).iter().any(|l| l == "C: NOOP"));
+}
+
+#[test]
+fn server_max_messages_reconnects_without_loss_or_duplicate() {
+    let _g = serial();
+    let srv = FaultServer::start(&["--max-messages", "2"]);
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    let before = pool::stats();
+    for n in 1..=5 {
+        pool::send(&s, &msg(n)).unwrap_or_else(|e| panic!("send {n}: {e}"));
+    }
+    srv.wait_messages(5);
+    exactly_once(&srv, &(1..=5).map(id).collect::<Vec<_>>());
+    let conns: Vec<i64> = srv.messages().iter().map(|m| m.connection()).collect();
+    assert_eq!(conns, [1, 1, 2, 2, 3]);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.retries, d.messages_sent, d.failures),
+        (3, 2, 5, 0),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn mail_421_on_a_fresh_connection_is_an_error_then_the_next_send_works() {
+    // --fault-once puts the 421 on connection 1 from its first MAIL: that connection was never
+    // reused, so there is nothing to retry on; the error is returned, and the next send opens
+    // connection 2.
+    let _g = serial();
+    let srv = FaultServer::start(&["--reply", "MAIL=421 4.7.0 closing", "--fault-once"]);
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    let before = pool::stats();
+    let e = pool::send(&s, &msg(1)).unwrap_err();
+    pool::send(&s, &msg(2)).expect("second send");
+    srv.wait_messages(1);
+    exactly_once(&srv, &[id(2)]);
+    assert_eq!(srv.messages()[0].connection(), 2);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.retries, d.failures),
+        (2, 0, 1),
+        "{d:?}"
+    );
+    // The error is the server's 421 (see also errors.rs: mail_421_then_close_reports_the_421).
+    assert_eq!(e.stage(), Some(Stage::MailFrom), "{e:?}");
+    assert_eq!(e.smtp_code(), 421, "{e:?}");
+}
+
+#[test]
+fn mail_421_on_a_reused_connection_is_retried_on_a_fresh_one() {
+    // --max-messages 1: the second MAIL on a connection gets "421 4.7.0 ... closing".
+    let _g = serial();
+    let srv = FaultServer::start(&["--max-messages", "1"]);
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    let before = pool::stats();
+    pool::send(&s, &msg(1)).expect("first send");
+    pool::send(&s, &msg(2)).expect("second send: retried after the 421");
+    srv.wait_messages(2);
+    exactly_once(&srv, &[id(1), id(2)]);
+    let t = srv.transcript();
+    assert!(t.contains("1 S: 421 4.7.0"), "{t}");
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.retries, d.failures),
+        (2, 1, 0),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn failure_after_the_message_was_sent_is_not_retried_dot_timeout() {
+    // The server answers the final dot only after 1.2 s. The second send, on the reused
+    // connection, gives up after 0.5 s: the server may still accept it, so a retry could make
+    // a duplicate. No retry; exactly one copy arrives (late).
+    let _g = serial();
+    let srv = FaultServer::start(&["--action", "DOT=delay:1.2"]);
+    let slow = srv.settings(&with(&pooled("5"), &[("timeout", "5")]));
+    let hasty = srv.settings(&with(&pooled("5"), &[("timeout", "0.5")]));
+    let before = pool::stats();
+    pool::send(&slow, &msg(1)).expect("first send");
+    let started = Instant::now();
+    let e = pool::send(&hasty, &msg(2)).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    match &e {
+        Error::Timeout { stage, .. } => assert_eq!(*stage, Stage::Message),
+        other => panic!("expected Timeout at the message, got {other:?}: {other}"),
+    }
+    // The server accepts the message late; wait for it, then make sure no second copy comes.
+    srv.wait_messages(2);
+    sleep(Duration::from_millis(300));
+    exactly_once(&srv, &[id(1), id(2)]);
+    assert_eq!(srv.connections_opened(), 1, "{}", srv.transcript());
+    let d = delta(before);
+    assert_eq!(
+        (d.retries, d.failures, d.connections_opened),
+        (0, 1, 1),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn failure_after_the_message_was_sent_is_not_retried_dot_silent() {
+    let _g = serial();
+    let srv = ScriptServer::start(|n| {
+        if n == 2 {
+            Fate::SilentAfterData
+        } else {
+            Fate::Accept
+        }
+    });
+    let s = srv.settings(&with(&pooled("5"), &[("timeout", "1")]));
+    let before = pool::stats();
+    pool::send(&s, &msg(1)).expect("first send");
+    let started = Instant::now();
+    let e = pool::send(&s, &msg(2)).unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                stage: Stage::Message,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    sleep(Duration::from_millis(200));
+    assert_eq!(srv.connections(), 1, "retried on a new connection");
+    assert_eq!(srv.accepted().len(), 1);
+    let d = delta(before);
+    assert_eq!((d.retries, d.failures), (0, 1), "{d:?}");
+    // The broken connection is not kept: the next send opens a new one.
+    pool::send(&s, &msg(3)).expect("third send");
+    assert_eq!(srv.connections(), 2);
+    assert_eq!(srv.accepted().len(), 2);
+}
+
+#[test]
+fn failure_after_the_message_was_sent_is_not_retried_middata_close() {
+    let _g = serial();
+    let srv = ScriptServer::start(|n| {
+        if n == 2 {
+            Fate::CloseMidData
+        } else {
+            Fate::Accept
+        }
+    });
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    let before = pool::stats();
+    pool::send(&s, &msg(1)).expect("first send");
+    let e = pool::send(&s, &msg(2)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Closed {
+                stage: Stage::Message,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    sleep(Duration::from_millis(200));
+    assert_eq!(srv.connections(), 1, "retried on a new connection");
+    assert_eq!(srv.accepted().len(), 1);
+    let d = delta(before);
+    assert_eq!((d.retries, d.failures), (0, 1), "{d:?}");
+}
+
+#[test]
+fn transient_refusal_keeps_the_connection() {
+    // A 451 after the dot refuses this message only: the connection stays in the pool.
+    let _g = serial();
+    let srv = ScriptServer::start(|_| Fate::Accept);
+    let s = srv.settings(&with(&pooled("5"), &[]));
+    pool::send(&s, &msg(1)).expect("send");
+    pool::send(&s, &msg(2)).expect("send");
+    assert_eq!(srv.connections(), 1);
+    let fault = FaultServer::start(&["--reply", "DOT=451 4.3.0 Try again later"]);
+    let s = fault.settings(&with(&pooled("5"), &[]));
+    for n in 1..=2 {
+        let e = pool::send(&s, &msg(n)).unwrap_err();
+        assert_eq!(e.smtp_code(), 451);
+    }
+    assert_eq!(fault.connections_opened(), 1, "{}", fault.transcript());
+    assert!(fault.messages().is_empty());
+}
+
+#[test]
+fn refused_recipient_does_not_leak_into_the_next_send() {
+    // Without pipelining the refused transaction is reset (RSET) and the connection kept; with
+    // pipelining the server already said 354, so the connection is dropped. Either way the next
+    // message goes to its own recipients only, once.
+    let _g = serial();
+    for (flags, conns) in [(&["--no-pipelining"][..], 1), (&[][..], 2)] {
+        let mut args = vec!["--reject-rcpt", "bad@"];
+        args.extend_from_slice(flags);
+        let srv = FaultServer::start(&args);
+        let s = srv.settings(&with(&pooled("5"), &[]));
+        let bad = message(
+            "x@example.test, bad@example.test",
+            "bad",
+            b"no\n",
+            "<bad.1@test.example>",
+        );
+        let e = pool::send(&s, &bad).unwrap_err();
+        assert_eq!(e.smtp_code(), 550, "{flags:?}: {e}");
+        pool::send(&s, &msg(1)).unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        let got = srv.wait_messages(1);
+        assert_eq!(got.len(), 1, "{flags:?}");
+        assert_eq!(got[0].rcpt_to(), ["a@example.test"], "{flags:?}");
+        assert_eq!(got[0].message_id(), Some(id(1)));
+        assert_eq!(
+            got[0].connection(),
+            conns,
+            "{flags:?}\n{}",
+            srv.transcript()
+        );
+        if conns == 1 {
+            assert!(
+                srv.transcript().contains("1 C: RSET"),
+                "{}",
+                srv.transcript()
+            );
+        }
+        pool::shutdown();
+    }
+}
+
+fn id(n: usize) -> String {
+    format!("<msg-{n}.{}@test.example>", std::process::id())
+}
