@@ -22,6 +22,11 @@ pub const INI_DEFAULTS: &[(&str, &str)] = &[
     ("localhost", ""),
     ("timeout", "10"),
     ("cafile", ""),
+    ("starttls", "auto"),
+    ("verify_peer", "1"),
+    ("password_file", ""),
+    ("password_env", ""),
+    ("debug", "0"),
     ("override_mail", "0"),
     ("pool", "1"),
     ("pool_ping_after", "5"),
@@ -29,7 +34,8 @@ pub const INI_DEFAULTS: &[(&str, &str)] = &[
     ("pool_max_messages", "100"),
 ];
 
-/// The keys a per-call options array may have: `$wgSMTP`'s keys plus `timeout` and `cafile`.
+/// The keys a per-call options array may have: `$wgSMTP`'s keys plus the TLS, secret and
+/// debug settings.
 /// Matched without regard to case, so `IDHost` (MediaWiki's spelling) and `idhost` both work.
 const OPTION_KEYS: &[&str] = &[
     "host",
@@ -41,6 +47,11 @@ const OPTION_KEYS: &[&str] = &[
     "localhost",
     "timeout",
     "cafile",
+    "starttls",
+    "verify_peer",
+    "password_file",
+    "password_env",
+    "debug",
 ];
 
 /// A value from a PHP options array, already out of its zval.
@@ -79,6 +90,18 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// When to upgrade a plain connection with STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StartTls {
+    /// Upgrade when the server offers it; required anyway before a password goes to a
+    /// non-loopback server.
+    Auto,
+    /// Fail when the server does not offer it.
+    Required,
+    /// Never upgrade (a password then only goes to a loopback server).
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthMode {
     Off,
@@ -105,6 +128,12 @@ pub struct Settings {
     pub timeout: Duration,
     /// Extra trusted CA certificates (PEM), for servers with a private CA.
     pub cafile: Option<PathBuf>,
+    pub starttls: StartTls,
+    /// Off only as an explicit escape hatch: any certificate is accepted (and each such
+    /// connection is logged).
+    pub verify_peer: bool,
+    /// Write the SMTP conversation to the log (AUTH data hidden).
+    pub debug: bool,
     pub pool: PoolSettings,
 }
 
@@ -206,11 +235,31 @@ impl Settings {
             implicit_tls,
             auth,
             username,
-            password: Secret::new(as_string("password", get("password"))?),
+            password: resolve_password(
+                &as_string("password", get("password"))?,
+                as_string("password_file", get("password_file"))?.trim(),
+                as_string("password_env", get("password_env"))?.trim(),
+            )?,
             idhost,
             localhost,
             timeout: parse_timeout(get("timeout"))?,
             cafile: (!cafile.trim().is_empty()).then(|| PathBuf::from(cafile.trim())),
+            starttls: match as_string("starttls", get("starttls"))?
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "" | "auto" => StartTls::Auto,
+                "required" | "require" | "1" | "on" => StartTls::Required,
+                "off" | "0" | "no" | "never" => StartTls::Off,
+                other => {
+                    return Err(Error::Config(format!(
+                        "starttls \"{other}\" is not valid: use auto, required or off"
+                    )))
+                }
+            },
+            verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
+            debug: parse_bool("debug", get("debug"))?,
             pool: PoolSettings {
                 enabled: parse_bool("pool", get("pool"))?,
                 ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
@@ -247,6 +296,45 @@ impl Settings {
     pub fn endpoint(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+}
+
+/// The password: `password` itself, else the contents of `password_file` (read once per
+/// process and path, a trailing newline dropped), else the environment variable named by
+/// `password_env`. Errors name the file or variable, never a value.
+fn resolve_password(password: &str, file: &str, env: &str) -> Result<Secret> {
+    use once_cell::sync::Lazy;
+    use parking_lot::Mutex;
+    use std::collections::HashMap;
+    static FILES: Lazy<Mutex<HashMap<String, Secret>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+    if !password.is_empty() {
+        return Ok(Secret::new(password));
+    }
+    if !file.is_empty() {
+        if let Some(s) = FILES.lock().get(file) {
+            return Ok(s.clone());
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Error::Config(format!(
+                "password_file \"{file}\" cannot be read ({}); it must be readable by the \
+                 PHP worker's user",
+                e.kind()
+            ))
+        })?;
+        let secret = Secret::new(text.trim_end_matches(['\r', '\n']));
+        FILES.lock().insert(file.to_string(), secret.clone());
+        return Ok(secret);
+    }
+    if !env.is_empty() {
+        return std::env::var(env).map(Secret::new).map_err(|_| {
+            Error::Config(format!(
+                "password_env names the environment variable \"{env}\", which is not set \
+                 for this PHP process (for PHP-FPM: env[{env}] in the pool, with \
+                 clear_env)"
+            ))
+        });
+    }
+    Ok(Secret::default())
 }
 
 fn as_string(name: &str, v: &Value) -> Result<String> {
@@ -488,6 +576,42 @@ mod tests {
             let e = Settings::resolve(&ini(&[(name, value)]), &[]).unwrap_err();
             assert!(e.to_string().contains(name), "{name}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn starttls_modes() {
+        let mode = |v: &str| Settings::resolve(&ini(&[("starttls", v)]), &[]).map(|s| s.starttls);
+        assert_eq!(mode("auto").unwrap(), StartTls::Auto);
+        assert_eq!(mode("REQUIRED").unwrap(), StartTls::Required);
+        assert_eq!(mode("off").unwrap(), StartTls::Off);
+        assert!(mode("maybe").unwrap_err().to_string().contains("starttls"));
+    }
+
+    #[test]
+    fn password_from_file_or_environment() {
+        let dir = std::env::temp_dir().join(format!("php-smtp-pw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pw");
+        std::fs::write(&file, "from-file\n").unwrap();
+        let path = file.to_str().unwrap();
+        let s = Settings::resolve(&ini(&[("password_file", path)]), &[]).unwrap();
+        assert_eq!(s.password.expose(), "from-file");
+        let s = Settings::resolve(
+            &ini(&[("password", "inline"), ("password_file", path)]),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.password.expose(), "inline", "an inline password wins");
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        std::env::set_var("PHP_SMTP_TEST_PW", "from-env");
+        let s = Settings::resolve(&ini(&[("password_env", "PHP_SMTP_TEST_PW")]), &[]).unwrap();
+        assert_eq!(s.password.expose(), "from-env");
+        let e = Settings::resolve(&ini(&[("password_env", "PHP_SMTP_NOT_SET_ANYWHERE")]), &[])
+            .unwrap_err();
+        assert!(e.to_string().contains("PHP_SMTP_NOT_SET_ANYWHERE"), "{e}");
+        let e = Settings::resolve(&ini(&[("password_file", "/nonexistent/pw")]), &[]).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/pw"), "{e}");
     }
 
     #[test]

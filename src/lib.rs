@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod config;
+pub mod doctor;
 pub mod encode;
 pub mod error;
 pub mod message;

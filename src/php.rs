@@ -14,8 +14,10 @@ use ext_php_rs::zend::{ce, ExecutorGlobals, IniEntryDef, ModuleEntry};
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
 use crate::config::{self, Settings, Value};
+use crate::doctor::{self, Verdict};
 use crate::error::Error;
 use crate::message::{check_name, check_value, Draft, Header};
+use crate::transport::WIRE_LOG;
 use crate::{mail_override, pool};
 
 extern "C" {
@@ -271,6 +273,46 @@ pub fn smtp_send(
     Ok(prepared.message_id)
 }
 
+/// Checks the settings step by step (DNS, connect, greeting, EHLO, TLS, AUTH, MAIL FROM with
+/// `$options['from']`, then RSET) without sending mail. `$options` as for `smtp_send()`, plus
+/// `from`. Returns `['ok' => bool, 'steps' => [['step', 'status', 'detail', 'fix'], ...]]`.
+#[php_function]
+pub fn smtp_diagnose(options: Option<&Zval>) -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
+    let mut options = options_arg(options)?;
+    let from = options
+        .iter()
+        .position(|(k, _)| k.eq_ignore_ascii_case("from"))
+        .map(|i| options.remove(i).1);
+    let from = match from {
+        Some(Value::Str(f)) => Some(f),
+        Some(Value::Null) | None => ini_get("sendmail_from"),
+        Some(other) => {
+            return Err(type_error(format!(
+                "smtp_diagnose(): option \"from\" must be a string, {other:?} given"
+            ))
+            .into())
+        }
+    };
+    let settings = settings(&options).map_err(|e| exception(&e))?;
+    let steps = doctor::diagnose(&settings, from.as_deref());
+    let mut list = ZendHashTable::new();
+    for step in &steps {
+        let mut row = ZendHashTable::new();
+        row.insert("step", step.name)?;
+        row.insert("status", step.verdict.as_str())?;
+        row.insert("detail", step.detail.as_str())?;
+        match &step.fix {
+            Some(f) => row.insert("fix", f.as_str())?,
+            None => row.insert("fix", ())?,
+        }
+        list.push(row)?;
+    }
+    let mut out = ZendHashTable::new();
+    out.insert("ok", !steps.iter().any(|s| s.verdict == Verdict::Fail))?;
+    out.insert("steps", list)?;
+    Ok(out)
+}
+
 /// The pool's counters for this worker process.
 #[php_function]
 pub fn smtp_stats() -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
@@ -395,10 +437,53 @@ fn ini_table() -> &'static [IniEntryDef] {
     Box::leak(defs.into_boxed_slice())
 }
 
+extern "C" {
+    /// PHP's error_log (PHPAPI; resolved when the extension is loaded).
+    fn php_log_err_with_severity(message: *const std::ffi::c_char, syslog_type: std::ffi::c_int);
+}
+
+/// Warnings and, with `smtp.debug=1`, the SMTP conversation go to PHP's error log, where admins
+/// look; RUST_LOG (env_logger syntax, e.g. `RUST_LOG=smtp=debug`) adds stderr output for
+/// developers.
+struct PhpLogger {
+    env: env_logger::Logger,
+}
+
+impl PhpLogger {
+    fn for_php(m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Warn || (m.target() == WIRE_LOG && m.level() <= log::Level::Info)
+    }
+}
+
+impl log::Log for PhpLogger {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        Self::for_php(m) || self.env.enabled(m)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.env.matches(record) {
+            self.env.log(record);
+        }
+        if Self::for_php(record.metadata()) {
+            let line = format!("smtp: {}", record.args()).replace('\0', " ");
+            if let Ok(c) = CString::new(line) {
+                const LOG_NOTICE: std::ffi::c_int = 5;
+                // SAFETY: a NUL-terminated message; called on the request's thread.
+                unsafe { php_log_err_with_severity(c.as_ptr(), LOG_NOTICE) };
+            }
+        }
+    }
+
+    fn flush(&self) {}
+}
+
 pub fn startup(_ty: i32, module_number: i32) -> i32 {
-    // RUST_LOG=php_smtp=debug shows the SMTP conversation (AUTH lines are never logged).
-    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
-        .try_init();
+    let env =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off")).build();
+    let max = env.filter().max(log::LevelFilter::Info);
+    if log::set_boxed_logger(Box::new(PhpLogger { env })).is_ok() {
+        log::set_max_level(max);
+    }
     IniEntryDef::register(ini_table(), module_number);
     mail_override::install();
     0
@@ -420,6 +505,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<SmtpException>()
         .function(wrap_function!(smtp_send))
         .function(wrap_function!(smtp_stats))
+        .function(wrap_function!(smtp_diagnose))
         .info_function(module_info)
         .shutdown_function(shutdown)
 }

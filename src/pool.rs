@@ -26,6 +26,8 @@ struct Key {
     username: String,
     localhost: String,
     cafile: Option<std::path::PathBuf>,
+    starttls: crate::config::StartTls,
+    verify_peer: bool,
 }
 
 impl Key {
@@ -38,6 +40,8 @@ impl Key {
             username: s.username.clone(),
             localhost: s.localhost.clone(),
             cafile: s.cafile.clone(),
+            starttls: s.starttls,
+            verify_peer: s.verify_peer,
         }
     }
 }
@@ -152,6 +156,7 @@ fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
     let key = Key::of(s);
     if s.pool.enabled {
         if let Some(mut conn) = take(&key, s) {
+            conn.set_debug(s.debug);
             // A connection used moments ago is trusted without a round trip; an older one is
             // checked first, since servers drop idle clients without telling them.
             let fresh = conn.last_used.elapsed() <= s.pool.ping_after;

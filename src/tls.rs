@@ -16,11 +16,13 @@ use crate::error::{Error, Result, TlsProblem};
 /// Loading the system trust store reads and parses a few hundred certificates: do it once per
 /// process (per cafile), not per connection. A `ClientConfig` holds no sockets or threads, so
 /// sharing it across a fork is fine.
-static CONFIGS: Lazy<Mutex<HashMap<Option<PathBuf>, Arc<ClientConfig>>>> =
+type ConfigKey = (Option<PathBuf>, bool);
+
+static CONFIGS: Lazy<Mutex<HashMap<ConfigKey, Arc<ClientConfig>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
-pub fn client_config(cafile: Option<&Path>) -> Result<Arc<ClientConfig>> {
-    let key = cafile.map(Path::to_path_buf);
+pub fn client_config(cafile: Option<&Path>, verify_peer: bool) -> Result<Arc<ClientConfig>> {
+    let key = (cafile.map(Path::to_path_buf), verify_peer);
     if let Some(c) = CONFIGS.lock().get(&key) {
         return Ok(c.clone());
     }
@@ -52,14 +54,70 @@ pub fn client_config(cafile: Option<&Path>) -> Result<Arc<ClientConfig>> {
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // TLS 1.2 is the floor; rustls supports nothing older.
-    let config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?;
+    let config = if verify_peer {
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    };
     let config = Arc::new(config);
     CONFIGS.lock().insert(key, config.clone());
     Ok(config)
+}
+
+/// `smtp.verify_peer=0`: any certificate is accepted (the handshake signatures are still
+/// checked, so the connection is encrypted, but not authenticated).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// Turns a rustls error into what the user can act on.

@@ -22,10 +22,13 @@ use lettre::Address;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
-use crate::config::{AuthMode, Settings};
+use crate::config::{AuthMode, Settings, StartTls};
 use crate::error::{Error, Reply, Result, Stage, TlsProblem};
 use crate::message::Prepared;
 use crate::tls;
+
+/// The log target of the SMTP conversation (AUTH data is never in it).
+pub const WIRE_LOG: &str = "smtp::wire";
 
 /// The moment by which the whole send must be over.
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +82,8 @@ pub struct Connection {
     host: String,
     port: u16,
     timeout: Duration,
+    /// `smtp.debug`: the conversation goes to the log at info level, not just debug.
+    debug: bool,
     caps: Capabilities,
     /// Messages accepted on this connection.
     pub messages: u32,
@@ -100,7 +105,17 @@ impl Connection {
     /// Connects, reads the greeting, says EHLO, upgrades to TLS and logs in as the settings say.
     pub fn open(s: &Settings, deadline: Deadline) -> Result<Connection> {
         let addrs = resolve(&s.host, s.port, deadline, s.timeout)?;
-        let tcp = connect(s, &addrs, deadline)?;
+        let mut conn = Connection::connect(s, &addrs, deadline)?;
+        conn.greet(deadline)?;
+        conn.hello(s, deadline)?;
+        conn.secure(s, deadline)?;
+        conn.login(s, deadline)?;
+        Ok(conn)
+    }
+
+    /// TCP connect to the first address that answers (and the TLS handshake for implicit TLS).
+    pub fn connect(s: &Settings, addrs: &[SocketAddr], deadline: Deadline) -> Result<Connection> {
+        let tcp = connect(s, addrs, deadline)?;
         // One write per command group, so Nagle has nothing to hold back: see the module doc.
         let _ = tcp.set_nodelay(true);
         let mut conn = Connection {
@@ -109,6 +124,7 @@ impl Connection {
             host: s.host.clone(),
             port: s.port,
             timeout: s.timeout,
+            debug: s.debug,
             caps: Capabilities::default(),
             messages: 0,
             broken: false,
@@ -117,33 +133,96 @@ impl Connection {
         if s.implicit_tls {
             conn.start_tls(s, deadline)?;
         }
-        let greeting = conn.read_reply(Stage::Greeting, deadline)?;
+        Ok(conn)
+    }
+
+    /// The server's greeting, which must be 220.
+    pub fn greet(&mut self, deadline: Deadline) -> Result<Reply> {
+        let greeting = self.read_reply(Stage::Greeting, deadline)?;
         if greeting.code != 220 {
-            return Err(conn.rejected(Stage::Greeting, None, greeting));
+            return Err(self.rejected(Stage::Greeting, None, greeting));
         }
-        conn.ehlo(s, deadline)?;
-        if !conn.is_tls() && conn.caps.starttls {
-            conn.send_command(&Starttls.to_string(), deadline)?;
-            let reply = conn.read_reply(Stage::StartTls, deadline)?;
-            if reply.code != 220 {
-                return Err(conn.rejected(Stage::StartTls, None, reply));
-            }
-            if !conn.rbuf.is_empty() {
-                // Clear-text bytes sent along with the 220 would be read as replies after the
-                // handshake: a man in the middle could choose our capabilities (CVE-2011-0411).
-                return Err(Error::Protocol {
-                    stage: Stage::StartTls,
-                    detail: "the server sent more data right after agreeing to STARTTLS".into(),
+        Ok(greeting)
+    }
+
+    /// EHLO (HELO for a server without ESMTP), learning the server's capabilities.
+    pub fn hello(&mut self, s: &Settings, deadline: Deadline) -> Result<()> {
+        self.ehlo(s, deadline)
+    }
+
+    /// STARTTLS as `smtp.starttls` says: when offered (auto), or insisted on (required).
+    pub fn secure(&mut self, s: &Settings, deadline: Deadline) -> Result<()> {
+        if self.is_tls() || s.starttls == StartTls::Off {
+            return Ok(());
+        }
+        if !self.caps.starttls {
+            if s.starttls == StartTls::Required {
+                return Err(Error::Tls {
+                    host: s.host.clone(),
+                    problem: TlsProblem::NotOffered,
                 });
             }
-            conn.start_tls(s, deadline)?;
-            // RFC 3207: forget everything learnt before TLS and ask again.
-            conn.ehlo(s, deadline)?;
+            return Ok(());
         }
-        if s.auth != AuthMode::Off {
-            conn.authenticate(s, deadline)?;
+        self.send_command(&Starttls.to_string(), deadline)?;
+        let reply = self.read_reply(Stage::StartTls, deadline)?;
+        if reply.code != 220 {
+            return Err(self.rejected(Stage::StartTls, None, reply));
         }
-        Ok(conn)
+        if !self.rbuf.is_empty() {
+            // Clear-text bytes sent along with the 220 would be read as replies after the
+            // handshake: a man in the middle could choose our capabilities (CVE-2011-0411).
+            self.broken = true;
+            return Err(Error::Protocol {
+                stage: Stage::StartTls,
+                detail: "the server sent more data right after agreeing to STARTTLS".into(),
+            });
+        }
+        self.start_tls(s, deadline)?;
+        // RFC 3207: forget everything learnt before TLS and ask again.
+        self.ehlo(s, deadline)
+    }
+
+    /// AUTH when the settings ask for it.
+    pub fn login(&mut self, s: &Settings, deadline: Deadline) -> Result<()> {
+        if s.auth == AuthMode::Off {
+            return Ok(());
+        }
+        self.authenticate(s, deadline)
+    }
+
+    /// MAIL FROM with this sender, then RSET: would the server take mail from it? Sends
+    /// nothing.
+    pub fn check_sender(&mut self, from: &str, deadline: Deadline) -> Result<Reply> {
+        let cmd = Mail::new(Some(envelope_address(from)?), vec![]).to_string();
+        self.send_command(&cmd, deadline)?;
+        let reply = self.read_reply(Stage::MailFrom, deadline)?;
+        let refused = reply.code != 250;
+        let outcome = if refused {
+            Err(self.rejected(Stage::MailFrom, Some(from.to_string()), reply.clone()))
+        } else {
+            Ok(reply)
+        };
+        if !self.broken {
+            self.reset(deadline)?;
+        }
+        outcome
+    }
+
+    /// The TLS protocol and cipher suite in use, for the doctor.
+    pub fn tls_description(&self) -> Option<String> {
+        match &self.stream {
+            Stream::Plain(_) => None,
+            Stream::Tls(t) => Some(format!(
+                "{:?}, {:?}",
+                t.conn.protocol_version()?,
+                t.conn.negotiated_cipher_suite()?.suite()
+            )),
+        }
+    }
+
+    pub fn set_debug(&mut self, on: bool) {
+        self.debug = on;
     }
 
     pub fn is_tls(&self) -> bool {
@@ -176,7 +255,14 @@ impl Connection {
     }
 
     fn start_tls(&mut self, s: &Settings, deadline: Deadline) -> Result<()> {
-        let config = tls::client_config(s.cafile.as_deref())?;
+        let config = tls::client_config(s.cafile.as_deref(), s.verify_peer)?;
+        if !s.verify_peer {
+            log::warn!(
+                "smtp.verify_peer=0: the TLS certificate of {} is not checked; anyone between \
+                 here and the server can read the mail and the password",
+                s.host
+            );
+        }
         let name = server_name(&s.host)?;
         let conn = ClientConnection::new(config, name).map_err(|e| Error::Tls {
             host: s.host.clone(),
@@ -271,6 +357,7 @@ impl Connection {
         while !pending.is_empty() {
             let outcome = self.envelope(msg, &pending, deadline)?;
             let data = payload.get_or_insert_with(|| dot_stuff(&msg.data));
+            self.wire(format_args!("C: <message, {} bytes>", data.len()));
             self.write_all(data, Stage::Message, deadline)?;
             let reply = self.read_reply(Stage::Message, deadline)?;
             if reply.code != 250 {
@@ -317,6 +404,9 @@ impl Connection {
             batch.push_str(&mail_cmd);
             rcpt_cmds.iter().for_each(|c| batch.push_str(c));
             batch.push_str(&Data.to_string());
+            for line in batch.lines() {
+                self.wire(format_args!("C: {line}"));
+            }
             self.write_all(batch.as_bytes(), Stage::MailFrom, deadline)?;
         } else {
             self.send_command(&mail_cmd, deadline)?;
@@ -437,14 +527,24 @@ impl Connection {
         }
     }
 
+    /// The SMTP conversation, for `smtp.debug` or RUST_LOG.
+    fn wire(&self, line: std::fmt::Arguments<'_>) {
+        let level = if self.debug {
+            log::Level::Info
+        } else {
+            log::Level::Debug
+        };
+        log::log!(target: WIRE_LOG, level, "{}:{} {}", self.host, self.port, line);
+    }
+
     fn send_command(&mut self, cmd: &str, deadline: Deadline) -> Result<()> {
-        log::debug!("C: {}", cmd.trim_end());
+        self.wire(format_args!("C: {}", cmd.trim_end()));
         self.write_all(cmd.as_bytes(), Stage::of_command(cmd), deadline)
     }
 
     /// Like `send_command`, but the line never reaches the log.
     fn send_secret(&mut self, cmd: &str, deadline: Deadline) -> Result<()> {
-        log::debug!("C: <authentication data hidden>");
+        self.wire(format_args!("C: <authentication data hidden>"));
         self.write_all(cmd.as_bytes(), Stage::Auth, deadline)
     }
 
@@ -473,7 +573,10 @@ impl Connection {
                 let text = String::from_utf8_lossy(&raw)
                     .replace("\r\n", "\n")
                     .replace('\n', "\r\n");
-                log::debug!("S: {}", text.trim_end());
+                self.wire(format_args!(
+                    "S: {}",
+                    text.trim_end().replace("\r\n", " | ")
+                ));
                 let response = Response::from_str(&text).map_err(|e| {
                     self.broken = true;
                     Error::Protocol {
@@ -683,7 +786,12 @@ pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
 /// Resolves the host under the deadline. getaddrinfo has no timeout of its own, so a name
 /// lookup runs on a short-lived thread we stop waiting for when time is up; addresses and
 /// "localhost" need no lookup.
-fn resolve(host: &str, port: u16, deadline: Deadline, total: Duration) -> Result<Vec<SocketAddr>> {
+pub fn resolve(
+    host: &str,
+    port: u16,
+    deadline: Deadline,
+    total: Duration,
+) -> Result<Vec<SocketAddr>> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
