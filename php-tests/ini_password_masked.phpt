@@ -46,5 +46,5 @@ smtp.username => wiki => wiki
 after ini_set: smtp.password => ******** => ********
 new password in phpinfo: false
 string(16) "Runtime-Secret-9"
---ri password lines: Password => ******** | smtp.password => ******** => ********
+--ri password lines: Password => ******** | smtp.password => ******** => ******** | smtp.password_file => no value => no value | smtp.password_env => no value => no value
 --ri shows the password: false
