@@ -478,19 +478,18 @@ impl Connection {
         }
     }
 
-    /// RSET: ends any transaction; also a cheap check that the server still answers.
+    /// RSET: ends any transaction.
     pub fn reset(&mut self, deadline: Deadline) -> Result<()> {
-        self.send_command(&Rset.to_string(), deadline)?;
-        let reply = self.read_reply(Stage::Reset, deadline)?;
-        if reply.code != 250 {
-            return Err(self.rejected(Stage::Reset, None, reply));
-        }
-        Ok(())
+        self.expect_250(&Rset.to_string(), deadline)
     }
 
     /// NOOP, for checking an idle connection before reuse.
     pub fn noop(&mut self, deadline: Deadline) -> Result<()> {
-        self.send_command(&Noop.to_string(), deadline)?;
+        self.expect_250(&Noop.to_string(), deadline)
+    }
+
+    fn expect_250(&mut self, cmd: &str, deadline: Deadline) -> Result<()> {
+        self.send_command(cmd, deadline)?;
         let reply = self.read_reply(Stage::Reset, deadline)?;
         if reply.code != 250 {
             return Err(self.rejected(Stage::Reset, None, reply));
