@@ -47,6 +47,7 @@ packages=(
     postfix openssl ca-certificates
     php8.2-fpm libfcgi-bin
     php-mail php-net-smtp libphp-phpmailer php-symfony-mailer
+    mediawiki php8.2-sqlite3 php8.2-intl php8.2-mbstring php8.2-xml
 )
 # Use whichever python3 is on PATH (e.g. pyenv); only install Debian's when there is none.
 if ! command -v python3 >/dev/null 2>&1; then
@@ -71,7 +72,7 @@ else
 fi
 
 # Package scripts may start services (on machines with systemd and no policy-rc.d). We only
-# want postfix's smtp-sink binary and php-fpm's binary, never the daemons.
+# want postfix's smtp-sink binary, php-fpm's binary and MediaWiki's files, never the daemons.
 stopped=()
 if pgrep -f '^/usr/lib/postfix/sbin/master' >/dev/null 2>&1; then
     as_root postfix stop >/dev/null 2>&1 || true
@@ -83,13 +84,19 @@ if [[ -s $fpm_pid ]] && ps -p "$(cat "$fpm_pid")" >/dev/null 2>&1; then
     as_root service php8.2-fpm stop >/dev/null 2>&1 || as_root kill "$(cat "$fpm_pid")" || true
     stopped+=(php-fpm8.2)
 fi
+# Apache: pulled in by the mediawiki package, whose installation may start it. Stopped only
+# when this run installed mediawiki, so an Apache the machine already ran is left alone.
+if [[ " ${missing[*]} " == *" mediawiki "* ]] && pgrep -x apache2 >/dev/null 2>&1; then
+    as_root service apache2 stop >/dev/null 2>&1 || as_root apache2ctl stop >/dev/null 2>&1 || true
+    stopped+=(apache2)
+fi
 if ((${#stopped[@]})); then
     say "services: stopped ${stopped[*]}"
 else
-    say "services: postfix and php-fpm not running"
+    say "services: postfix, php-fpm and apache2 not running"
 fi
 
-# aiosmtpd: the fault-injecting test SMTP server (tests/servers/) is built on it.
+# aiosmtpd: a second real SMTP server for the Rust integration tests (tests/servers/aiosmtpd_sink.py).
 if python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
     say "python: aiosmtpd present ($(command -v python3))"
 else
