@@ -1,0 +1,333 @@
+<?php
+// One benchmark case in its own process:
+//
+//   php [flags] bench/bench.php CASE N BUDGET_SECONDS HOST PORT
+//
+// Sends up to N small messages (one call per message, same From/To/subject/body), stopping
+// early once BUDGET_SECONDS have passed, and prints one JSON line on stdout:
+//   {"case":..,"sent":..,"failed":..,"seconds":..,"cpu_seconds":..,"peak":..,"error":..,"stats":..}
+// "seconds" covers the send loop only (first connection included; library loading, object
+// set-up outside the loop and the final QUIT excluded); "cpu_seconds" is this process's user +
+// system CPU time over the same loop (getrusage). Failures are counted, never hidden:
+// the first error message is reported.
+//
+// The extension cases expect the extension loaded and, for ext-mail, smtp.host/smtp.port/
+// smtp.override_mail set on the command line (bench/run.sh does that).
+
+declare(strict_types=1);
+
+error_reporting(E_ALL & ~E_DEPRECATED & ~E_STRICT);
+ini_set('display_errors', 'stderr');
+
+if ($argc < 6) {
+    fwrite(STDERR, "usage: bench.php CASE N BUDGET_SECONDS HOST PORT\n");
+    exit(2);
+}
+[$_, $case, $n, $budget, $host, $port] = $argv;
+$n = (int)$n;
+$port = (int)$port;
+$budgetNs = (int)((float)$budget * 1e9);
+
+const FROM = 'bench@example.org';
+const TO = 'sink@example.net';
+const BODY = "Hello,\n\nthis is a small benchmark message from php-smtp's bench/.\n\n-- \nbench\n";
+$subject = "php-smtp bench: $case";
+
+// MediaWiki's $wgSMTP, as the PEAR cases and smtp_send() get it.
+$wgSMTP = [
+    'host' => $host,
+    'port' => $port,
+    'auth' => false,
+    'IDHost' => 'example.org',
+    'localhost' => 'localhost',
+];
+
+// Headers as MediaWiki's UserMailer builds them for a plain-text mail (PEAR cases).
+function mw_headers(string $subject, int $i): array
+{
+    return [
+        'From' => FROM,
+        'Return-Path' => FROM,
+        'Date' => date('r'),
+        'Message-ID' => '<bench.' . getmypid() . '.' . $i . '.' . bin2hex(random_bytes(4)) . '@example.org>',
+        'X-Mailer' => 'MediaWiki mailer',
+        'To' => TO,
+        'Subject' => $subject,
+        'MIME-Version' => '1.0',
+        'Content-type' => 'text/plain; charset=UTF-8',
+        'Content-transfer-encoding' => '8bit',
+    ];
+}
+
+$sent = 0;
+$failed = 0;
+$firstError = null;
+$fail = function (string $msg) use (&$failed, &$firstError) {
+    $failed++;
+    if ($firstError === null) {
+        $firstError = $msg;
+    }
+    if ($failed <= 3) {
+        fwrite(STDERR, "bench: failure: $msg\n");
+    }
+};
+
+// Each case: [set-up (returns state), send one (state, i) -> true or error string, close].
+$cases = [];
+
+$cases['ext-mail'] = [
+    fn() => null,
+    function ($st, int $i) use ($subject) {
+        error_clear_last();
+        if (@mail(TO, $subject, BODY, 'From: ' . FROM)) {
+            return true;
+        }
+        return 'mail() returned false: ' . (error_get_last()['message'] ?? '(no message)');
+    },
+    fn($st) => null,
+];
+
+$smtpSend = [
+    fn() => null,
+    function ($st, int $i) use ($subject, $wgSMTP) {
+        try {
+            smtp_send(TO, $subject, BODY, ['From' => FROM], $wgSMTP);
+            return true;
+        } catch (Throwable $e) {
+            return get_class($e) . ': ' . $e->getMessage();
+        }
+    },
+    fn($st) => null,
+];
+$cases['ext-smtp_send'] = $smtpSend;
+$cases['ext-smtp_send-nopool'] = $smtpSend;
+
+$pearSend = function ($mailer, int $i) use ($subject) {
+    $r = $mailer->send(TO, mw_headers($subject, $i), BODY);
+    if ($r === true) {
+        return true;
+    }
+    return PEAR::isError($r) ? 'PEAR: ' . $r->getMessage() : 'PEAR: send returned ' . var_export($r, true);
+};
+
+$cases['pear-mediawiki'] = [
+    function () {
+        require_once 'Mail.php';
+        return null;
+    },
+    // MediaWiki 1.39-1.46 UserMailer::sendInternal(): Mail::factory('smtp', $wgSMTP) per mail.
+    function ($st, int $i) use ($wgSMTP, $pearSend) {
+        $mailer = Mail::factory('smtp', $wgSMTP);
+        if (PEAR::isError($mailer)) {
+            return 'PEAR: ' . $mailer->getMessage();
+        }
+        return $pearSend($mailer, $i);
+    },
+    fn($st) => null,
+];
+
+$cases['pear-persist'] = [
+    function () use ($wgSMTP) {
+        require_once 'Mail.php';
+        return Mail::factory('smtp', $wgSMTP + ['persist' => true]);
+    },
+    $pearSend,
+    fn($mailer) => $mailer->disconnect(),
+];
+
+$cases['phpmailer-keepalive'] = [
+    function () use ($host, $port, $subject) {
+        require_once '/usr/share/php/libphp-phpmailer/autoload.php';
+        $m = new PHPMailer\PHPMailer\PHPMailer(true);
+        $m->isSMTP();
+        $m->Host = $host;
+        $m->Port = $port;
+        $m->SMTPAuth = false;
+        $m->SMTPAutoTLS = false;
+        $m->SMTPKeepAlive = true;
+        $m->Hostname = 'example.org';
+        $m->Helo = 'localhost';
+        $m->CharSet = 'UTF-8';
+        $m->setFrom(FROM);
+        $m->Subject = $subject;
+        $m->Body = BODY;
+        return $m;
+    },
+    function ($m, int $i) {
+        try {
+            $m->clearAddresses();
+            $m->addAddress(TO);
+            $m->send();
+            return true;
+        } catch (Throwable $e) {
+            return get_class($e) . ': ' . $e->getMessage();
+        }
+    },
+    fn($m) => $m->smtpClose(),
+];
+
+$cases['symfony-mailer'] = [
+    function () use ($host, $port) {
+        require_once '/usr/share/php/Symfony/Component/Mailer/autoload.php';
+        $transport = Symfony\Component\Mailer\Transport::fromDsn("smtp://$host:$port");
+        $transport->setLocalDomain('localhost');
+        return [$transport, new Symfony\Component\Mailer\Mailer($transport)];
+    },
+    function ($st, int $i) use ($subject) {
+        try {
+            $email = (new Symfony\Component\Mime\Email())
+                ->from(FROM)
+                ->to(TO)
+                ->subject($subject)
+                ->text(BODY);
+            $st[1]->send($email);
+            return true;
+        } catch (Throwable $e) {
+            return get_class($e) . ': ' . $e->getMessage();
+        }
+    },
+    // SmtpTransport::stop() is private in Symfony 5.4: its destructor sends QUIT (below).
+    fn($st) => null,
+];
+
+// The limit for a PHP process: one kept connection with TCP_NODELAY, per message one write of
+// MAIL FROM + RCPT TO + DATA (PIPELINING), 3 replies, one write of message + "\r\n.\r\n", 1 reply.
+final class RawClient
+{
+    /** @var resource */
+    private $s;
+
+    public function __construct(string $host, int $port)
+    {
+        $ctx = stream_context_create(['socket' => ['tcp_nodelay' => true]]);
+        $s = @stream_socket_client("tcp://$host:$port", $errno, $errstr, 10, STREAM_CLIENT_CONNECT, $ctx);
+        if ($s === false) {
+            throw new RuntimeException("connect: $errstr ($errno)");
+        }
+        stream_set_timeout($s, 10);
+        $this->s = $s;
+        $this->expect('220');
+        $this->write("EHLO localhost\r\n");
+        $this->expect('250');
+    }
+
+    private function write(string $data): void
+    {
+        $len = strlen($data);
+        for ($off = 0; $off < $len;) {
+            $w = fwrite($this->s, $off ? substr($data, $off) : $data);
+            if ($w === false || $w === 0) {
+                throw new RuntimeException('write failed');
+            }
+            $off += $w;
+        }
+    }
+
+    /** Reads one (possibly multi-line) reply and checks its code. */
+    private function expect(string $code): void
+    {
+        do {
+            $line = fgets($this->s, 4096);
+            if ($line === false) {
+                throw new RuntimeException('connection closed or timed out');
+            }
+        } while (strlen($line) > 3 && $line[3] === '-');
+        if (strncmp($line, $code, 3) !== 0) {
+            throw new RuntimeException('unexpected reply: ' . rtrim($line));
+        }
+    }
+
+    public function send(string $from, string $to, string $message): void
+    {
+        $this->write("MAIL FROM:<$from>\r\nRCPT TO:<$to>\r\nDATA\r\n");
+        $this->expect('250');
+        $this->expect('250');
+        $this->expect('354');
+        $this->write($message . "\r\n.\r\n");
+        $this->expect('250');
+    }
+
+    public function quit(): void
+    {
+        $this->write("QUIT\r\n");
+        $this->expect('221');
+        fclose($this->s);
+    }
+}
+
+$cases['raw-pipelined'] = [
+    fn() => new RawClient($host, $port),
+    function (RawClient $c, int $i) use ($subject) {
+        $msg = 'Date: ' . date('r') . "\r\n"
+            . 'From: ' . FROM . "\r\n"
+            . 'To: ' . TO . "\r\n"
+            . "Subject: $subject\r\n"
+            . 'Message-ID: <bench.' . getmypid() . ".$i." . bin2hex(random_bytes(4)) . "@example.org>\r\n"
+            . "MIME-Version: 1.0\r\n"
+            . "Content-Type: text/plain; charset=UTF-8\r\n"
+            . "Content-Transfer-Encoding: 8bit\r\n"
+            . "\r\n"
+            . str_replace("\n", "\r\n", BODY);
+        try {
+            $c->send(FROM, TO, $msg);
+            return true;
+        } catch (Throwable $e) {
+            return $e->getMessage();
+        }
+    },
+    fn(RawClient $c) => $c->quit(),
+];
+
+if (!isset($cases[$case])) {
+    fwrite(STDERR, "bench: unknown case '$case'; known: " . implode(', ', array_keys($cases)) . "\n");
+    exit(2);
+}
+[$setup, $sendOne, $close] = $cases[$case];
+
+try {
+    $state = $setup();
+} catch (Throwable $e) {
+    $state = null;
+    $fail('set-up: ' . get_class($e) . ': ' . $e->getMessage());
+    $n = 0;
+}
+
+$ru0 = getrusage();
+$t0 = hrtime(true);
+$elapsed = 0;
+for ($i = 0; $i < $n; $i++) {
+    $r = $sendOne($state, $i);
+    if ($r === true) {
+        $sent++;
+    } else {
+        $fail((string)$r);
+    }
+    $elapsed = hrtime(true) - $t0;
+    if ($elapsed >= $budgetNs) {
+        break;
+    }
+}
+$seconds = $elapsed / 1e9;
+$ru1 = getrusage();
+$cpu = fn(array $r, string $k) => $r["ru_{$k}.tv_sec"] + $r["ru_{$k}.tv_usec"] / 1e6;
+$cpuSeconds = ($cpu($ru1, 'utime') - $cpu($ru0, 'utime')) + ($cpu($ru1, 'stime') - $cpu($ru0, 'stime'));
+
+try {
+    $close($state);
+    $state = null; // destructors (Symfony's QUIT) run here
+} catch (Throwable $e) {
+    fwrite(STDERR, "bench: close: {$e->getMessage()}\n");
+}
+
+echo json_encode([
+    'case' => $case,
+    'sent' => $sent,
+    'failed' => $failed,
+    'seconds' => round($seconds, 6),
+    'cpu_seconds' => round($cpuSeconds, 6),
+    'peak' => memory_get_peak_usage(true),
+    'peak_used' => memory_get_peak_usage(false),
+    'error' => $firstError,
+    'stats' => function_exists('smtp_stats') ? smtp_stats() : null,
+], JSON_UNESCAPED_SLASHES), "\n";
+exit($failed > 0 || $sent === 0 ? 1 : 0);
