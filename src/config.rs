@@ -249,9 +249,10 @@ impl Settings {
                 .to_ascii_lowercase()
                 .as_str()
             {
-                "" | "auto" => StartTls::Auto,
+                "auto" => StartTls::Auto,
                 "required" | "require" | "1" | "on" => StartTls::Required,
-                "off" | "0" | "no" | "never" => StartTls::Off,
+                // PHP's ini parser turns an unquoted off/no/false/none into "".
+                "" | "off" | "0" | "no" | "never" => StartTls::Off,
                 other => {
                     return Err(Error::Config(format!(
                         "starttls \"{other}\" is not valid: use auto, required or off"
@@ -584,6 +585,11 @@ mod tests {
         assert_eq!(mode("auto").unwrap(), StartTls::Auto);
         assert_eq!(mode("REQUIRED").unwrap(), StartTls::Required);
         assert_eq!(mode("off").unwrap(), StartTls::Off);
+        assert_eq!(
+            mode("").unwrap(),
+            StartTls::Off,
+            "php.ini's unquoted off arrives as \"\""
+        );
         assert!(mode("maybe").unwrap_err().to_string().contains("starttls"));
     }
 

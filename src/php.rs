@@ -62,12 +62,25 @@ pub fn ini_bool(name: &str) -> bool {
 
 /// The effective settings: `smtp.*` ini values overlaid by a per-call options array.
 pub fn settings(options: &[(String, Value)]) -> Result<Settings, Error> {
-    Settings::resolve(&|name| ini_get(&format!("smtp.{name}")), options)
+    // The full directive names, made once: this runs on every send.
+    static NAMES: once_cell::sync::Lazy<Vec<(&str, String)>> = once_cell::sync::Lazy::new(|| {
+        config::INI_DEFAULTS
+            .iter()
+            .map(|(name, _)| (*name, format!("smtp.{name}")))
+            .collect()
+    });
+    let full = |name: &str| {
+        NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f.as_str())
+    };
+    Settings::resolve(&|name| full(name).and_then(ini_get), options)
 }
 
-fn exception(e: &Error) -> PhpException {
+fn exception(func: &str, e: &Error) -> PhpException {
     PhpException::new(
-        format!("smtp_send(): {e}"),
+        format!("{func}(): {e}"),
         i32::from(e.smtp_code()),
         SmtpException::get_metadata().ce(),
     )
@@ -207,13 +220,13 @@ pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>
 }
 
 /// A `$wgSMTP`-shaped array → (key, value) pairs.
-fn options_arg(z: Option<&Zval>) -> Result<Vec<(String, Value)>, ArgError> {
+fn options_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<(String, Value)>, ArgError> {
     let Some(z) = z.filter(|z| !z.is_null()) else {
         return Ok(Vec::new());
     };
     let Some(arr) = z.array() else {
         return Err(type_error(format!(
-            "smtp_send(): Argument #5 ($options) must be of type ?array, {} given",
+            "{func}(): Argument #{pos} ($options) must be of type ?array, {} given",
             type_name(z)
         )));
     };
@@ -230,7 +243,7 @@ fn options_arg(z: Option<&Zval>) -> Result<Vec<(String, Value)>, ArgError> {
                 )),
                 _ => {
                     return Err(type_error(format!(
-                        "smtp_send(): option \"{k}\" must be a string, int or bool, {} given",
+                        "{func}(): option \"{k}\" must be a string, int or bool, {} given",
                         type_name(v)
                     )))
                 }
@@ -257,8 +270,8 @@ pub fn smtp_send(
     let subject = lossy(&bytes_arg(subject, 2, "subject")?);
     let body = bytes_arg(body, 3, "body")?;
     let headers = headers_arg(headers, "smtp_send", 4)?;
-    let options = options_arg(options)?;
-    let settings = settings(&options).map_err(|e| exception(&e))?;
+    let options = options_arg(options, "smtp_send", 5)?;
+    let settings = settings(&options).map_err(|e| exception("smtp_send", &e))?;
     let draft = Draft {
         to,
         subject,
@@ -268,8 +281,8 @@ pub fn smtp_send(
         default_from: ini_get("sendmail_from"),
         idhost: settings.idhost.clone(),
     };
-    let prepared = draft.build().map_err(|e| exception(&e))?;
-    pool::send(&settings, &prepared).map_err(|e| exception(&e))?;
+    let prepared = draft.build().map_err(|e| exception("smtp_send", &e))?;
+    pool::send(&settings, &prepared).map_err(|e| exception("smtp_send", &e))?;
     Ok(prepared.message_id)
 }
 
@@ -278,7 +291,7 @@ pub fn smtp_send(
 /// `from`. Returns `['ok' => bool, 'steps' => [['step', 'status', 'detail', 'fix'], ...]]`.
 #[php_function]
 pub fn smtp_diagnose(options: Option<&Zval>) -> PhpResult<ext_php_rs::boxed::ZBox<ZendHashTable>> {
-    let mut options = options_arg(options)?;
+    let mut options = options_arg(options, "smtp_diagnose", 1)?;
     let from = options
         .iter()
         .position(|(k, _)| k.eq_ignore_ascii_case("from"))
@@ -293,7 +306,7 @@ pub fn smtp_diagnose(options: Option<&Zval>) -> PhpResult<ext_php_rs::boxed::ZBo
             .into())
         }
     };
-    let settings = settings(&options).map_err(|e| exception(&e))?;
+    let settings = settings(&options).map_err(|e| exception("smtp_diagnose", &e))?;
     let steps = doctor::diagnose(&settings, from.as_deref());
     let mut list = ZendHashTable::new();
     for step in &steps {

@@ -73,6 +73,12 @@ static POOL: Lazy<Mutex<Pool>> = Lazy::new(|| {
 });
 
 fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
+    f(&mut POOL.lock())
+}
+
+/// Forgets the parent's connections in a forked child. getpid() is a syscall, so this runs
+/// once per send (and for the counters), not on every use of the pool.
+fn forget_after_fork() {
     let mut pool = POOL.lock();
     let pid = std::process::id();
     if pool.pid != pid {
@@ -83,15 +89,17 @@ fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
         pool.stats = Stats::default();
         pool.pid = pid;
     }
-    f(&mut pool)
 }
 
 pub fn stats() -> Stats {
+    forget_after_fork();
     with_pool(|p| p.stats)
 }
 
 /// Closes every kept connection politely (module shutdown).
 pub fn shutdown() {
+    // A forked child that never sent must not QUIT its parent's connections.
+    forget_after_fork();
     let idle = with_pool(|p| std::mem::take(&mut p.idle));
     for (_, conn) in idle {
         conn.quit();
@@ -143,6 +151,7 @@ fn retry_is_safe(e: &Error, sent_before: u32, conn: &Connection) -> bool {
 
 /// Sends one message, on the kept connection when there is a healthy one.
 pub fn send(s: &Settings, msg: &Prepared) -> Result<()> {
+    forget_after_fork();
     let result = send_inner(s, msg);
     count(|st| match &result {
         Ok(()) => st.messages_sent += 1,

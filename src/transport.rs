@@ -27,6 +27,9 @@ use crate::error::{Error, Reply, Result, Stage, TlsProblem};
 use crate::message::Prepared;
 use crate::tls;
 
+/// How far past the deadline a blocking call may end (see `set_timeouts`).
+const TIMEOUT_SLACK: Duration = Duration::from_millis(100);
+
 /// The log target of the SMTP conversation (AUTH data is never in it).
 pub const WIRE_LOG: &str = "smtp::wire";
 
@@ -85,6 +88,10 @@ pub struct Connection {
     /// `smtp.debug`: the conversation goes to the log at info level, not just debug.
     debug: bool,
     caps: Capabilities,
+    /// The socket timeout currently set (see `set_timeouts`).
+    armed: std::cell::Cell<Option<Duration>>,
+    /// Read buffer, reused: no zeroing of a fresh buffer per read.
+    scratch: Vec<u8>,
     /// Messages accepted on this connection.
     pub messages: u32,
     /// Set once the connection can no longer be trusted for another transaction (closed,
@@ -126,6 +133,8 @@ impl Connection {
             timeout: s.timeout,
             debug: s.debug,
             caps: Capabilities::default(),
+            armed: std::cell::Cell::new(None),
+            scratch: vec![0; 8192],
             messages: 0,
             broken: false,
             last_used: Instant::now(),
@@ -497,12 +506,11 @@ impl Connection {
         Ok(())
     }
 
-    /// Says goodbye without waiting long for the answer: the mail is already accepted.
+    /// Says goodbye without waiting for the answer (as Postfix's smtp_skip_quit_response):
+    /// the mail is already accepted, and the 221 would cost a round trip.
     pub fn quit(mut self) {
         let deadline = Deadline::after(Duration::from_millis(200));
-        if self.send_command(&Quit.to_string(), deadline).is_ok() {
-            let _ = self.read_reply(Stage::Reset, deadline);
-        }
+        let _ = self.send_command(&Quit.to_string(), deadline);
         if let Stream::Tls(t) = &mut self.stream {
             t.conn.send_close_notify();
             let _ = t.conn.complete_io(&mut t.sock);
@@ -604,11 +612,10 @@ impl Connection {
                     });
                 }
             }
-            let mut chunk = [0u8; 4096];
             self.set_timeouts(self.stream.tcp(), stage, deadline)?;
             let n = match &mut self.stream {
-                Stream::Plain(s) => s.read(&mut chunk),
-                Stream::Tls(s) => s.read(&mut chunk),
+                Stream::Plain(s) => s.read(&mut self.scratch),
+                Stream::Tls(s) => s.read(&mut self.scratch),
             };
             match n {
                 Ok(0) => {
@@ -618,7 +625,7 @@ impl Connection {
                         stage,
                     });
                 }
-                Ok(n) => self.rbuf.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.rbuf.extend_from_slice(&self.scratch[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.broken = true;
@@ -628,12 +635,22 @@ impl Connection {
         }
     }
 
+    /// Makes sure a blocking read or write started now ends by the deadline (give or take
+    /// `TIMEOUT_SLACK`). The socket options are only set again when the one in force could
+    /// overshoot: two syscalls per 100 ms instead of two per read and write.
     fn set_timeouts(&self, tcp: &TcpStream, stage: Stage, deadline: Deadline) -> Result<()> {
         let left = deadline
             .remaining()
             .ok_or_else(|| self.timeout_error(stage))?;
+        let now = Instant::now();
+        if let Some(armed) = self.armed.get() {
+            if now + armed <= deadline.at + TIMEOUT_SLACK {
+                return Ok(());
+            }
+        }
         let _ = tcp.set_read_timeout(Some(left));
         let _ = tcp.set_write_timeout(Some(left));
+        self.armed.set(Some(left));
         Ok(())
     }
 
