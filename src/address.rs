@@ -39,7 +39,17 @@ fn display_name(name: &str) -> String {
 }
 
 /// Checks an address for the envelope (MAIL FROM / RCPT TO): `user@domain`, nothing else.
+/// Addresses must be ASCII: an internationalized address needs SMTPUTF8 (RFC 6531), which this
+/// extension does not speak, and non-ASCII lets invisible or control characters (U+0085,
+/// U+2028, U+202E, ...) into commands and headers.
 pub fn check_addr(addr: &str) -> Result<String> {
+    if !addr.is_ascii() || addr.bytes().any(|b| b.is_ascii_control()) {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": only ASCII addresses are supported (an \
+             internationalized address needs SMTPUTF8); write the domain in its xn-- form",
+            printable(addr)
+        )));
+    }
     Address::from_str(addr).map(|a| a.to_string()).map_err(|e| {
         Error::Message(format!(
             "invalid email address \"{}\": {e}",
@@ -103,7 +113,7 @@ pub fn parse_mailbox(item: &str) -> Result<Mailbox> {
             addr,
         })
     } else {
-        let addr = check_addr(item).map_err(|_| bad(item, "not an address"))?;
+        let addr = check_addr(item)?;
         Ok(Mailbox { name: None, addr })
     }
 }
@@ -284,6 +294,23 @@ mod tests {
         ] {
             assert!(parse_list(s).is_err(), "{s:?} must be refused");
         }
+    }
+
+    #[test]
+    fn only_ascii_addresses_without_control_characters() {
+        for s in [
+            "jörg@example.org",
+            "l@e\u{85}t",
+            "a\u{2028}@example.org",
+            "a@exa\u{202e}mple.org",
+        ] {
+            assert!(parse_list(s).is_err(), "{s:?}");
+            assert!(check_addr(s).is_err(), "{s:?}");
+        }
+        assert!(
+            parse_list("Jörg <j@example.org>").is_ok(),
+            "a non-ASCII name is fine"
+        );
     }
 
     #[test]

@@ -287,9 +287,10 @@ impl fmt::Display for Error {
                 ),
                 TlsProblem::NotOffered => write!(
                     f,
-                    "{host} does not offer STARTTLS, so the connection cannot be encrypted and \
-                     the password is not sent. Use the port where the server offers TLS (587 with \
-                     STARTTLS, or 465 with the ssl:// host prefix)"
+                    "{host} does not offer STARTTLS, so the connection cannot be encrypted; \
+                     nothing was sent (TLS is required by smtp.starttls=required, and always \
+                     before a password goes out). Use the port where the server offers TLS (587 \
+                     with STARTTLS, or 465 with the ssl:// host prefix)"
                 ),
                 TlsProblem::Other(detail) => write!(
                     f,

@@ -344,6 +344,10 @@ fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
     let full = format!("{}: {}", h.name, value);
     for (i, line) in full.split('\n').enumerate() {
         if i > 0 {
+            // A folded line of nothing but white space is not allowed (RFC 5322 3.2.2).
+            if line.trim().is_empty() {
+                continue;
+            }
             out.extend_from_slice(b"\r\n");
         }
         let mut rest = line;
@@ -636,6 +640,17 @@ mod tests {
             assert!(parse_header_block(bad).is_err(), "{bad:?}");
         }
         assert!(parse_header_block("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn blank_folded_lines_are_dropped() {
+        let p = draft(
+            "a@example.org",
+            &[("From", "w@example.org"), ("X-A", "a\r\n \r\n b")],
+        )
+        .build()
+        .unwrap();
+        assert!(text(&p).contains("X-A: a\r\n b\r\n"), "{}", text(&p));
     }
 
     #[test]

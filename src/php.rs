@@ -299,10 +299,11 @@ pub fn smtp_diagnose(options: Option<&Zval>) -> PhpResult<ext_php_rs::boxed::ZBo
     let from = match from {
         Some(Value::Str(f)) => Some(f),
         Some(Value::Null) | None => ini_get("sendmail_from"),
-        Some(other) => {
-            return Err(type_error(format!(
-                "smtp_diagnose(): option \"from\" must be a string, {other:?} given"
-            ))
+        Some(_) => {
+            return Err(type_error(
+                "smtp_diagnose(): option \"from\" must be a string (the sender address to try)"
+                    .into(),
+            )
             .into())
         }
     };

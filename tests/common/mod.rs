@@ -283,6 +283,19 @@ impl FaultServer {
         fs::read_to_string(self.record_dir().join("transcript.log")).unwrap_or_default()
     }
 
+    /// The transcript once it contains `needle` (or after 5 s): the server logs a QUIT we do
+    /// not wait for a moment after our send returned.
+    pub fn transcript_with(&self, needle: &str) -> String {
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let t = self.transcript();
+            if t.contains(needle) || std::time::Instant::now() > until {
+                return t;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The transcript lines of one connection, without the "<conn> " prefix.
     pub fn transcript_of(&self, conn: u32) -> Vec<String> {
         let prefix = format!("{conn} ");
