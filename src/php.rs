@@ -33,22 +33,31 @@ extern "C" {
 #[derive(Default)]
 pub struct SmtpException;
 
-/// The value of an ini directive, read straight from `EG(ini_directives)`: cheap enough to do on
-/// every call, which is what makes per-request values (FPM `php_admin_value`, `ini_set`) work.
-pub fn ini_get(name: &str) -> Option<String> {
+/// Runs `f` with a reader of ini directives, straight from `EG(ini_directives)`: cheap enough
+/// to do on every call, which is what makes per-request values (FPM `php_admin_value`,
+/// `ini_set`) work. The globals are locked once for all the lookups `f` makes.
+fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str) -> Option<String>) -> T) -> T {
     let globals = ExecutorGlobals::get();
     // SAFETY: `EG(ini_directives)` is set up at engine startup and lives until shutdown; the
     // globals guard keeps it from being replaced while we read.
-    let table = unsafe { globals.ini_directives.as_ref() }?;
-    let entry = table.get(name)?;
-    // SAFETY: the table stores `zend_ini_entry *` as pointer zvals (zend_hash_add_ptr).
-    unsafe {
-        let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
-        entry
-            .value
-            .as_ref()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    }
+    let table = unsafe { globals.ini_directives.as_ref() };
+    let get = |name: &str| -> Option<String> {
+        let entry = table?.get(name)?;
+        // SAFETY: the table stores `zend_ini_entry *` as pointer zvals (zend_hash_add_ptr).
+        unsafe {
+            let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
+            entry
+                .value
+                .as_ref()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        }
+    };
+    f(&get)
+}
+
+/// The value of one ini directive.
+pub fn ini_get(name: &str) -> Option<String> {
+    with_ini(|get| get(name))
 }
 
 pub fn ini_bool(name: &str) -> bool {
@@ -75,7 +84,7 @@ pub fn settings(options: &[(String, Value)]) -> Result<Settings, Error> {
             .find(|(n, _)| *n == name)
             .map(|(_, f)| f.as_str())
     };
-    Settings::resolve(&|name| full(name).and_then(ini_get), options)
+    with_ini(|get| Settings::resolve(&|name| full(name).and_then(get), options))
 }
 
 fn exception(func: &str, e: &Error) -> PhpException {

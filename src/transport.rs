@@ -413,8 +413,10 @@ impl Connection {
             batch.push_str(&mail_cmd);
             rcpt_cmds.iter().for_each(|c| batch.push_str(c));
             batch.push_str(&Data.to_string());
-            for line in batch.lines() {
-                self.wire(format_args!("C: {line}"));
+            if self.wire_enabled() {
+                for line in batch.lines() {
+                    self.wire(format_args!("C: {line}"));
+                }
             }
             self.write_all(batch.as_bytes(), Stage::MailFrom, deadline)?;
         } else {
@@ -536,12 +538,20 @@ impl Connection {
 
     /// The SMTP conversation, for `smtp.debug` or RUST_LOG.
     fn wire(&self, line: std::fmt::Arguments<'_>) {
-        let level = if self.debug {
+        log::log!(target: WIRE_LOG, self.wire_level(), "{}:{} {}", self.host, self.port, line);
+    }
+
+    fn wire_level(&self) -> log::Level {
+        if self.debug {
             log::Level::Info
         } else {
             log::Level::Debug
-        };
-        log::log!(target: WIRE_LOG, level, "{}:{} {}", self.host, self.port, line);
+        }
+    }
+
+    /// Whether wire lines are wanted at all: spares building them on the hot path.
+    fn wire_enabled(&self) -> bool {
+        log::log_enabled!(target: WIRE_LOG, self.wire_level())
     }
 
     fn send_command(&mut self, cmd: &str, deadline: Deadline) -> Result<()> {
@@ -567,31 +577,62 @@ impl Connection {
         })
     }
 
+    /// Reads one reply. The replies of a send (250, 354) are single lines: parsed straight
+    /// from the bytes; anything else goes through lettre's parser.
     fn read_reply(&mut self, stage: Stage, deadline: Deadline) -> Result<Reply> {
-        self.read_response(stage, deadline).map(|(r, _)| r)
+        let raw = self.read_raw(stage, deadline)?;
+        let line = raw.strip_suffix(b"\n").unwrap_or(&raw);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let single = !line.contains(&b'\n')
+            && line.len() >= 3
+            && line[..3].iter().all(u8::is_ascii_digit)
+            && matches!(line.get(3), None | Some(b' '));
+        if single {
+            if let Ok(text) = std::str::from_utf8(line) {
+                if let Ok(code) = text[..3].parse::<u16>() {
+                    if (200..600).contains(&code) {
+                        return Ok(reply_from(code, &[text.get(4..).unwrap_or("")]));
+                    }
+                }
+            }
+        }
+        self.parse(stage, &raw).map(|(r, _)| r)
     }
 
-    /// Reads one complete (possibly multi-line) reply.
+    /// Reads one complete (possibly multi-line) reply, parsed by lettre.
     fn read_response(&mut self, stage: Stage, deadline: Deadline) -> Result<(Reply, Response)> {
+        let raw = self.read_raw(stage, deadline)?;
+        self.parse(stage, &raw)
+    }
+
+    fn parse(&mut self, stage: Stage, raw: &[u8]) -> Result<(Reply, Response)> {
+        // Some servers end lines with a bare LF; the reply parser wants CRLF.
+        let text = String::from_utf8_lossy(raw)
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n");
+        let response = Response::from_str(&text).map_err(|e| {
+            self.broken = true;
+            Error::Protocol {
+                stage,
+                detail: format!("{e}: {:?}", text.trim_end()),
+            }
+        })?;
+        Ok((to_reply(&response), response))
+    }
+
+    /// The bytes of the next complete reply.
+    fn read_raw(&mut self, stage: Stage, deadline: Deadline) -> Result<Vec<u8>> {
         loop {
             if let Some(end) = complete_reply_len(&self.rbuf) {
                 let raw: Vec<u8> = self.rbuf.drain(..end).collect();
-                // Some servers end lines with a bare LF; the reply parser wants CRLF.
-                let text = String::from_utf8_lossy(&raw)
-                    .replace("\r\n", "\n")
-                    .replace('\n', "\r\n");
-                self.wire(format_args!(
-                    "S: {}",
-                    text.trim_end().replace("\r\n", " | ")
-                ));
-                let response = Response::from_str(&text).map_err(|e| {
-                    self.broken = true;
-                    Error::Protocol {
-                        stage,
-                        detail: format!("{e}: {:?}", text.trim_end()),
-                    }
-                })?;
-                return Ok((to_reply(&response), response));
+                if self.wire_enabled() {
+                    let text = String::from_utf8_lossy(&raw);
+                    self.wire(format_args!(
+                        "S: {}",
+                        text.trim_end().replace("\r\n", " | ")
+                    ));
+                }
+                return Ok(raw);
             }
             if self.rbuf.len() > 64 * 1024 {
                 self.broken = true;
@@ -738,6 +779,10 @@ fn parse_capabilities(response: &Response) -> Capabilities {
 fn to_reply(r: &Response) -> Reply {
     let code = r.code().to_string().parse().unwrap_or(0);
     let lines: Vec<&str> = r.message().collect();
+    reply_from(code, &lines)
+}
+
+fn reply_from(code: u16, lines: &[&str]) -> Reply {
     let first = lines.first().copied().unwrap_or("");
     let enhanced = first
         .split_whitespace()
