@@ -107,18 +107,14 @@ pub fn shutdown() {
 }
 
 fn take(key: &Key, s: &Settings) -> Option<Connection> {
-    let (expired, found) = with_pool(|p| {
+    with_pool(|p| {
         // Past the idle limit (below common server limits): close rather than find a dead
-        // socket mid-send.
-        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut p.idle)
-            .into_iter()
-            .partition(|(_, c)| c.last_used.elapsed() > s.pool.idle_timeout);
-        p.idle = kept;
-        let found = p.idle.iter().position(|(k, _)| k == key);
-        (expired, found.map(|i| p.idle.swap_remove(i).1))
-    });
-    drop(expired);
-    found
+        // socket mid-send. Dropping only closes the descriptor; it never blocks.
+        p.idle
+            .retain(|(_, c)| c.last_used.elapsed() <= s.pool.idle_timeout);
+        let found = p.idle.iter().position(|(k, _)| k == key)?;
+        Some(p.idle.swap_remove(found).1)
+    })
 }
 
 fn put_back(key: Key, conn: Connection, s: &Settings) {
