@@ -209,7 +209,9 @@ fn split_top_level(s: &str, sep: char) -> Result<Vec<&str>> {
     Ok(parts)
 }
 
-fn strip_comments(s: &str) -> Result<String> {
+/// The text with RFC 5322 comments `( ... )` (nested, with backslash escapes) taken out,
+/// outside quoted strings.
+pub fn strip_comments(s: &str) -> Result<String> {
     let mut out = String::with_capacity(s.len());
     let (mut depth, mut quoted, mut escaped) = (0, false, false);
     for c in s.chars() {

@@ -34,7 +34,7 @@ use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
-use smtp::address::parse_list;
+use smtp::address::{parse_list, strip_comments};
 use smtp::message::{check_name, check_value, parse_header_block, Draft, Header};
 
 const DEFAULT_SEED: u64 = 0x5eed_f00d_cafe_b0b0;
@@ -487,37 +487,6 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     result
 }
 
-/// Comments `( ... )` (nested, with backslash escapes) removed, outside quoted strings.
-fn strip_comments(s: &str) -> String {
-    let (mut out, mut depth, mut quoted, mut escaped) = (String::new(), 0u32, false, false);
-    for c in s.chars() {
-        if escaped {
-            escaped = false;
-            if depth == 0 {
-                out.push(c);
-            }
-            continue;
-        }
-        match c {
-            '\\' if quoted || depth > 0 => {
-                escaped = true;
-                if depth == 0 {
-                    out.push(c);
-                }
-            }
-            '"' if depth == 0 => {
-                quoted = !quoted;
-                out.push(c);
-            }
-            '(' if !quoted => depth += 1,
-            ')' if !quoted && depth > 0 => depth -= 1,
-            _ if depth > 0 => {}
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// True when `addr` is written in `text`: literally, or once comments and folding are taken
 /// out (`a@(c)example.org` is `a@example.org`).
 fn written_in(addr: &str, text: &str) -> bool {
@@ -528,6 +497,7 @@ fn written_in(addr: &str, text: &str) -> bool {
     }
     let unfolded = text.replace("\r\n ", " ").replace("\r\n\t", "\t");
     let bare: String = strip_comments(&unfolded)
+        .unwrap_or_else(|_| unfolded.clone())
         .chars()
         .filter(|c| !matches!(c, ' ' | '\t'))
         .collect();
