@@ -444,9 +444,9 @@ impl Connection {
             };
             match reply.code {
                 250 | 251 => accepted.push(rcpt.clone()),
-                // Too many recipients for one transaction: the rest go in the next one.
-                452 if !accepted.is_empty() && failure.is_none() => deferred.push(rcpt.clone()),
-                _ if !deferred.is_empty() && reply.code == 452 => deferred.push(rcpt.clone()),
+                // Too many recipients for one transaction: the rest go in the next one. (With
+                // a failure already noted the send fails anyway; deferring changes nothing.)
+                452 if !accepted.is_empty() => deferred.push(rcpt.clone()),
                 _ => {
                     if failure.is_none() {
                         failure = Some(self.rejected(Stage::RcptTo, Some(rcpt.clone()), reply));
