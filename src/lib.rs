@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod encode;
 pub mod error;
 pub mod message;
+pub mod oauth;
 pub mod pool;
 pub mod tls;
 pub mod transport;
