@@ -438,6 +438,29 @@ class Session:
     def check(self, user, password):
         return user == self.cfg.auth_user and password == self.cfg.auth_pass
 
+    def check_token(self, user, token):
+        """XOAUTH2: with --xoauth2-tokens, only a token listed in that file (and not past the
+        expiry time written after it, if any) is good; without it, the --auth-pass."""
+        path = self.cfg.xoauth2_tokens
+        if path is None:
+            return self.check(user, token)
+        if user != self.cfg.auth_user or not token:
+            return False
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return False
+        now = time.time()
+        for line in lines:
+            fields = line.split()
+            if fields and fields[0] == token:
+                try:
+                    return len(fields) < 2 or now < float(fields[1])
+                except ValueError:
+                    return False
+        return False
+
     def cmd_AUTH(self, arg):
         c = self.cfg
         mech, _, initial = arg.partition(" ")
@@ -572,7 +595,7 @@ class Session:
                 except Exception:
                     self.respond("AUTH", undecodable)
                     return
-                good = self.check(user, token)
+                good = self.check_token(user, token)
                 if good:
                     first(ok, user)
                     return
@@ -589,7 +612,7 @@ class Session:
                 except Exception:
                     self.send(undecodable)
                     return
-                if self.check(user, token):
+                if self.check_token(user, token):
                     self.send(ok)
                     success(user)
                     return
@@ -804,6 +827,9 @@ def parse_args(argv):
     p.add_argument("--auth-mechs", default="PLAIN LOGIN XOAUTH2",
                    help="mechanisms to offer (default 'PLAIN LOGIN XOAUTH2')")
     p.add_argument("--auth-requires-tls", action="store_true")
+    p.add_argument("--xoauth2-tokens", metavar="FILE",
+                   help="XOAUTH2 accepts only a token listed in FILE at the time of AUTH "
+                        "(lines: TOKEN [EXPIRY_UNIX_TIME]); --auth-pass may then be left out")
     p.add_argument("--require-auth", action="store_true")
     # faults
     p.add_argument("--reply", action="append", default=[], metavar="VERB=TEXT")
@@ -826,7 +852,7 @@ def parse_args(argv):
         p.error("TLS needs --cert and --key")
     if bool(a.cert) != bool(a.key):
         p.error("--cert and --key go together")
-    if (a.auth_user is None) != (a.auth_pass is None):
+    if (a.auth_user is None) != (a.auth_pass is None) and not (a.xoauth2_tokens and a.auth_user):
         p.error("--auth-user and --auth-pass go together")
     if a.idle_close_421 and not a.idle_close:
         p.error("--idle-close-421 needs --idle-close")
