@@ -156,8 +156,8 @@ impl fmt::Display for OAuthError {
             ),
             OAuthError::Resolve { host, detail } => write!(
                 f,
-                "cannot resolve the token endpoint's host name \"{host}\" ({detail}). \
-                 {TOKEN_URL_HINT}, and that this machine's DNS works"
+                "cannot resolve the token endpoint's host name \"{host}\" ({detail}). Check \
+                 the host in smtp.oauth_token_url (if set) and that this machine's DNS works"
             ),
             OAuthError::Refused { host, port } => write!(
                 f,
@@ -175,12 +175,13 @@ impl fmt::Display for OAuthError {
                 after,
                 overall,
             } => {
-                let secs = after.as_secs_f64();
+                let secs = seconds(*after);
                 if *overall {
                     write!(
                         f,
-                        "no OAuth token from {host}:{port}: the send's time limit ran out after \
-                         {secs} s ({}). Try again later; smtp.max_time sets the limit",
+                        "no OAuth token from {host}:{port}: the send's time limit \
+                         (smtp.max_time) was reached {}, {secs} s into the token request. Try \
+                         again later, or raise smtp.max_time",
                         step.doing()
                     )
                 } else {
@@ -291,6 +292,12 @@ impl fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
+
+/// "2", "1.5", "0.1": tenths are enough for a person.
+fn seconds(d: Duration) -> String {
+    let s = format!("{:.1}", d.as_secs_f64());
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
 
 impl Refusal {
     /// Reads the endpoint's words. Microsoft puts an `AADSTS<n>` code first in the description
@@ -482,6 +489,8 @@ mod tests {
             m.contains("1.5 s") && m.contains("smtp.timeout") && m.contains("response"),
             "{m}"
         );
+        assert_eq!(seconds(Duration::from_secs(2)), "2");
+        assert_eq!(seconds(Duration::from_nanos(1_205_449_633)), "1.2");
         assert!(t(true).to_string().contains("smtp.max_time"));
         assert!(t(true).temporary());
     }
