@@ -70,7 +70,11 @@ pub fn printable(s: &str) -> String {
 pub fn parse_list(input: &str) -> Result<Vec<Mailbox>> {
     // Folding (CRLF + white space) is allowed; any other control character could end the
     // header or the command line the address goes into.
-    let unfolded = input.replace("\r\n ", " ").replace("\r\n\t", "\t");
+    let unfolded = input
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", "\t")
+        .replace("\n ", " ")
+        .replace("\n\t", "\t");
     if unfolded.chars().any(|c| c.is_control() && c != '\t') {
         return Err(bad(input, "control characters"));
     }

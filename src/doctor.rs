@@ -1,13 +1,13 @@
 //! `smtp doctor`: walks the steps of a send one by one (DNS, connect, greeting, EHLO, TLS,
-//! AUTH, MAIL FROM) for the given settings and says for each what it found and, when it failed,
-//! the fix. Sends no mail: the sender check ends with RSET.
+//! AUTH, MAIL FROM + RCPT TO) for the given settings and says for each what it found and, when
+//! it failed, the fix. Sends no mail: the sender check ends with RSET.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::{AuthMode, Settings, StartTls};
-use crate::error::Error;
-use crate::transport::{resolve, Connection, Deadline};
+use crate::error::{About, Advice, Error};
+use crate::transport::{net::resolve, Budget, Connection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -58,7 +58,7 @@ impl Report {
             Some(r) => format!("the server said \"{r}\""),
             None => "no usable answer".into(),
         };
-        self.add(name, Verdict::Fail, detail, Some(e.to_string()));
+        self.add(name, Verdict::Fail, detail, Some(Advice(e).to_string()));
     }
 
     /// Marks the steps after a failure as not tried.
@@ -80,7 +80,7 @@ const STEPS_AFTER_CONNECT: &[&str] = &["greeting", "ehlo", "tls", "auth", "sende
 /// mail, e.g. MediaWiki's `$wgPasswordSender`).
 pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
     let mut r = Report { steps: Vec::new() };
-    let deadline = Deadline::after(s.timeout);
+    let budget = Budget::new(s.timeout, s.max_time);
     let mode = if s.implicit_tls {
         "implicit TLS"
     } else {
@@ -105,7 +105,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         None,
     );
 
-    let addrs = match resolve(&s.host, s.port, deadline, s.timeout) {
+    let addrs = match resolve(&s.host, s.port, budget.step()) {
         Ok(a) => {
             let list: Vec<String> = a.iter().map(|x| x.ip().to_string()).collect();
             r.add(
@@ -124,7 +124,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         }
     };
 
-    let mut conn = match Connection::connect(s, &addrs, deadline) {
+    let mut conn = match Connection::connect(s, &addrs, &budget) {
         Ok(c) => {
             r.add(
                 "connect",
@@ -158,7 +158,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
             return r.steps;
         }
         Err(e) => {
-            let mut fix = e.to_string();
+            let mut fix = Advice(&e).to_string();
             let probes = probe_other_ports(s, &addrs);
             if !probes.is_empty() {
                 fix.push_str(". Other ports on this host: ");
@@ -175,10 +175,10 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         }
     };
 
-    match conn.greet(deadline) {
+    match conn.greet(&budget) {
         Ok(reply) => r.add("greeting", Verdict::Ok, reply.to_string(), None),
         Err(e) => {
-            let mut e_text = e.to_string();
+            let mut e_text = Advice(&e).to_string();
             if matches!(e, Error::Timeout { .. }) && !s.implicit_tls {
                 e_text.push_str(". A port that stays silent often expects implicit TLS");
                 r.add(
@@ -198,14 +198,14 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         }
     }
 
-    if let Err(e) = conn.hello(s, deadline) {
+    if let Err(e) = conn.hello(s, &budget) {
         r.fail("ehlo", &e);
         r.skip_rest(&["tls", "auth", "sender"]);
         return r.steps;
     }
     r.add("ehlo", Verdict::Ok, capabilities(&conn), None);
 
-    match conn.secure(s, deadline) {
+    match conn.secure(s, &budget) {
         Ok(()) => match conn.tls_description() {
             Some(d) => r.add(
                 "tls",
@@ -245,7 +245,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
     if s.auth == AuthMode::Off {
         r.add("auth", Verdict::Skipped, "smtp.auth is off".into(), None);
     } else {
-        match conn.login(s, deadline) {
+        match conn.login(s, &budget) {
             Ok(()) => r.add(
                 "auth",
                 Verdict::Ok,
@@ -267,12 +267,26 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
             "no sender to try: give one (the From address of your mail)".into(),
             None,
         ),
-        Some(from) => match conn.check_sender(from, deadline) {
+        Some(from) => match conn.check_sender(from, &budget) {
             Ok(reply) => r.add(
                 "sender",
                 Verdict::Ok,
                 format!("the server accepts mail from <{from}> ({reply})"),
                 None,
+            ),
+            Err(Error::Rejected {
+                about: About::Recipient(_),
+                reply,
+                ..
+            }) => r.add(
+                "sender",
+                Verdict::Warn,
+                format!(
+                    "the server accepts MAIL FROM:<{from}>, but refused <{from}> as a test \
+                     recipient (\"{reply}\"), so a refusal it makes only once a recipient is \
+                     given could not be checked"
+                ),
+                Some("send a test mail to a real recipient to be sure".into()),
             ),
             Err(e) => r.fail("sender", &e),
         },
@@ -282,24 +296,11 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
 }
 
 fn capabilities(conn: &Connection) -> String {
-    let c = conn.capabilities();
-    let mut parts = Vec::new();
-    if c.pipelining {
-        parts.push("PIPELINING".to_string());
-    }
-    if c.eight_bit_mime {
-        parts.push("8BITMIME".to_string());
-    }
-    if c.starttls {
-        parts.push("STARTTLS".to_string());
-    }
-    if !c.auth_offered.is_empty() {
-        parts.push(format!("AUTH {}", c.auth_offered));
-    }
-    if parts.is_empty() {
+    let offered = conn.capabilities().describe();
+    if offered.is_empty() {
         "the server offers no extensions we use".into()
     } else {
-        format!("the server offers {}", parts.join(", "))
+        format!("the server offers {offered}")
     }
 }
 

@@ -9,13 +9,12 @@ pub mod config;
 pub mod doctor;
 pub mod encode;
 pub mod error;
+pub mod mail_compat;
 pub mod message;
 pub mod oauth;
 pub mod pool;
 pub mod tls;
 pub mod transport;
 
-#[cfg(feature = "php")]
-pub mod mail_override;
 #[cfg(feature = "php")]
 pub mod php;

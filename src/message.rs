@@ -31,12 +31,17 @@ impl Header {
     }
 }
 
-/// Why a header was refused; the PHP glue maps these to the errors PHP's own `mail()` raises.
+/// Why a header was refused, in php-src's words (`php_mail_build_headers`), so that
+/// `smtp_send()` and `mail()` say the same thing about the same header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderError {
     InvalidName(String),
-    /// CR or LF that is not folding: it would start a new header.
-    LineBreak(String),
+    /// A lone LF that is not folding: it would start a new header.
+    LfOnly(String),
+    /// A lone CR.
+    CrOnly(String),
+    /// CRLF not followed by a space or tab: a new header.
+    Crlf(String),
     Nul(String),
 }
 
@@ -50,15 +55,27 @@ impl std::fmt::Display for HeaderError {
                     printable(n)
                 )
             }
-            HeaderError::LineBreak(n) => write!(
+            HeaderError::LfOnly(n) => write!(
                 f,
-                "Header \"{}\" contains a line break that is not folding; CR and LF are only \
-                 allowed when followed by a space or tab",
+                "Header \"{}\" contains LF character that is not allowed in the header",
                 printable(n)
             ),
-            HeaderError::Nul(n) => {
-                write!(f, "Header \"{}\" contains a NUL character", printable(n))
-            }
+            HeaderError::CrOnly(n) => write!(
+                f,
+                "Header \"{}\" contains CR character that is not allowed in the header",
+                printable(n)
+            ),
+            HeaderError::Crlf(n) => write!(
+                f,
+                "Header \"{}\" contains CRLF characters that are used as a line separator and \
+                 are not allowed in the header",
+                printable(n)
+            ),
+            HeaderError::Nul(n) => write!(
+                f,
+                "Header \"{}\" contains NULL character that is not allowed in the header",
+                printable(n)
+            ),
         }
     }
 }
@@ -77,18 +94,21 @@ pub fn check_name(name: &str) -> std::result::Result<(), HeaderError> {
     Ok(())
 }
 
-/// A field value may break lines only to fold them.
+/// A field value may break lines only to fold them (php-src's rules: CRLF or LF followed by a
+/// space or tab).
 pub fn check_value(name: &str, value: &str) -> std::result::Result<(), HeaderError> {
     let b = value.as_bytes();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             0 => return Err(HeaderError::Nul(name.to_string())),
-            b'\r' if b.get(i + 1) == Some(&b'\n') && matches!(b.get(i + 2), Some(b' ' | b'\t')) => {
-                i += 3
+            b'\r' if b.get(i + 1) != Some(&b'\n') => {
+                return Err(HeaderError::CrOnly(name.to_string()))
             }
+            b'\r' if matches!(b.get(i + 2), Some(b' ' | b'\t')) => i += 3,
+            b'\r' => return Err(HeaderError::Crlf(name.to_string())),
             b'\n' if matches!(b.get(i + 1), Some(b' ' | b'\t')) => i += 2,
-            b'\r' | b'\n' => return Err(HeaderError::LineBreak(name.to_string())),
+            b'\n' => return Err(HeaderError::LfOnly(name.to_string())),
             _ => i += 1,
         }
     }
@@ -221,6 +241,7 @@ impl Draft {
         for h in &self.headers {
             check_name(&h.name)?;
             check_value(&h.name, &h.value)?;
+            let h = &Header::new(&h.name, crlf_folding(&h.value));
             let lname = h.name.to_ascii_lowercase();
             match lname.as_str() {
                 "to" | "cc" | "bcc" => add_rcpts(&h.value)?,
@@ -282,7 +303,7 @@ impl Draft {
         }
         head.push(Header::new(
             "Subject",
-            encode_words(&sanitize_line(&self.subject)),
+            encode_unstructured(&sanitize_line(&self.subject)),
         ));
         if !out_headers.iter().any(|h| h.is("message-id")) {
             head.push(Header::new("Message-ID", message_id.clone()));
@@ -316,10 +337,38 @@ impl Draft {
     }
 }
 
-/// Non-ASCII values are RFC 2047 encoded: address headers per display name (an encoded word
-/// must not hold an address), other headers as a whole.
+/// Structured fields whose syntax has no room for RFC 2047 encoded-words (RFC 2047 section 5):
+/// non-ASCII there is left as it is (the message then goes as 8-bit), never encoded.
+const STRUCTURED_HEADERS: &[&str] = &[
+    "message-id",
+    "in-reply-to",
+    "references",
+    "date",
+    "resent-date",
+    "resent-message-id",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
+    "content-id",
+    "content-disposition",
+    "received",
+    "list-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "list-post",
+    "list-help",
+    "list-subscribe",
+    "list-owner",
+    "list-archive",
+    "dkim-signature",
+    "auto-submitted",
+];
+
+/// Non-ASCII values are RFC 2047 encoded where RFC 2047 allows it: the display names of
+/// address headers (an encoded word must not hold an address) and unstructured headers (as a
+/// whole, unfolded first so no line break ends up inside an encoded word).
 fn encode_value(lname: &str, value: &str) -> Result<String> {
-    if is_plain_header_text(&value.replace("\r\n", "")) {
+    if is_plain_header_text(&value.replace("\r\n", "")) || STRUCTURED_HEADERS.contains(&lname) {
         return Ok(value.to_string());
     }
     if ADDRESS_HEADERS.contains(&lname) {
@@ -330,11 +379,30 @@ fn encode_value(lname: &str, value: &str) -> Result<String> {
             .collect::<Vec<_>>()
             .join(",\r\n "));
     }
-    Ok(encode_words(&unfold(value)))
+    Ok(encode_unstructured(value))
 }
 
+/// An unstructured value: as it is when plain ASCII, else unfolded and encoded.
+fn encode_unstructured(value: &str) -> String {
+    if is_plain_header_text(&value.replace("\r\n", "")) {
+        value.to_string()
+    } else {
+        encode_words(&unfold(value))
+    }
+}
+
+/// RFC 5322 unfolding: the line breaks go, the white space after them stays.
 fn unfold(value: &str) -> String {
     value.replace("\r\n", "").replace('\n', "")
+}
+
+/// LF folding (which PHP accepts) as CRLF folding: values are checked to break lines only to
+/// fold them, so every LF without a CR before it starts a continuation.
+fn crlf_folding(value: &str) -> String {
+    if !value.contains('\n') {
+        return value.to_string();
+    }
+    value.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 /// Writes `Name: value` with CRLF line ends; a line longer than 998 octets (RFC 5322 section
@@ -352,7 +420,12 @@ fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
         }
         let mut rest = line;
         while rest.len() > 998 {
-            let cut = rest[..998]
+            // 998 octets may end inside a UTF-8 character (structured headers keep theirs).
+            let mut limit = 998;
+            while !rest.is_char_boundary(limit) {
+                limit -= 1;
+            }
+            let cut = rest[..limit]
                 .rfind([' ', '\t'])
                 .filter(|&p| p > 0)
                 .ok_or_else(|| {
@@ -609,15 +682,19 @@ mod tests {
         assert!(check_value("X", "a\n\tb").is_ok());
         assert_eq!(
             check_value("X", "a\r\nBcc: e@x"),
-            Err(HeaderError::LineBreak("X".into()))
+            Err(HeaderError::Crlf("X".into()))
         );
         assert_eq!(
             check_value("X", "a\nb"),
-            Err(HeaderError::LineBreak("X".into()))
+            Err(HeaderError::LfOnly("X".into()))
         );
         assert_eq!(
             check_value("X", "a\rb"),
-            Err(HeaderError::LineBreak("X".into()))
+            Err(HeaderError::CrOnly("X".into()))
+        );
+        assert_eq!(
+            check_value("X", "a\r"),
+            Err(HeaderError::CrOnly("X".into()))
         );
         assert_eq!(check_value("X", "a\0"), Err(HeaderError::Nul("X".into())));
         assert!(check_name("X-Ok").is_ok());
@@ -701,5 +778,109 @@ mod tests {
         let b = generate_message_id("h");
         assert_ne!(a, b);
         assert!(a.starts_with('<') && a.ends_with("@h>"));
+    }
+
+    #[test]
+    fn lf_folded_address_lists_are_addresses() {
+        let p = draft(
+            "to@example.test",
+            &[
+                ("From", "w@example.test"),
+                ("Cc", "b@example.test,\n c@example.test"),
+            ],
+        )
+        .build()
+        .expect("LF folding in Cc");
+        assert_eq!(
+            p.rcpts,
+            ["to@example.test", "b@example.test", "c@example.test"]
+        );
+        assert!(
+            header_lines(&p).contains(&"Cc: b@example.test,".to_string()),
+            "{:?}",
+            header_lines(&p)
+        );
+    }
+
+    #[test]
+    fn a_folded_utf8_value_is_unfolded_before_encoding() {
+        let p = draft(
+            "to@example.test",
+            &[
+                ("From", "w@example.test"),
+                ("X-Note", "Gr\u{fc}\u{df}e\r\n und mehr"),
+            ],
+        )
+        .build()
+        .unwrap();
+        let text = text(&p);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("X-Note:"))
+            .unwrap()
+            .to_string();
+        let decoded = crate::encode::base64_decode(
+            line.trim_start_matches("X-Note: =?UTF-8?B?")
+                .trim_end_matches("?="),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            "Gr\u{fc}\u{df}e und mehr"
+        );
+        // The subject too.
+        let mut d = draft("to@example.test", &[("From", "w@example.test")]);
+        d.subject = "Gr\u{fc}\u{df}e\r\n und mehr".into();
+        let p = d.build().unwrap();
+        let subject = header_lines(&p)
+            .into_iter()
+            .find(|l| l.starts_with("Subject:"))
+            .unwrap();
+        assert!(!subject.contains('\r'), "{subject:?}");
+        let words: String = subject
+            .trim_start_matches("Subject: ")
+            .split_whitespace()
+            .map(|w| {
+                let b64 = w.trim_start_matches("=?UTF-8?B?").trim_end_matches("?=");
+                String::from_utf8(crate::encode::base64_decode(b64).unwrap()).unwrap()
+            })
+            .collect();
+        assert_eq!(words, "Gr\u{fc}\u{df}e und mehr");
+    }
+
+    #[test]
+    fn structured_headers_are_never_encoded_words() {
+        let p = draft(
+            "to@example.test",
+            &[
+                ("From", "w@example.test"),
+                ("In-Reply-To", "<caf\u{e9}@example.test>"),
+                ("X-Unstructured", "caf\u{e9}"),
+            ],
+        )
+        .build()
+        .unwrap();
+        let lines = header_lines(&p);
+        assert!(
+            lines.contains(&"In-Reply-To: <caf\u{e9}@example.test>".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"X-Unstructured: =?UTF-8?B?Y2Fmw6k=?=".to_string()),
+            "{lines:?}"
+        );
+        assert!(p.eight_bit);
+    }
+
+    #[test]
+    fn long_non_ascii_structured_lines_fold_on_character_boundaries() {
+        let long = format!("text/plain; x=\"{}\" y=1", "w\u{f6}rd ".repeat(200));
+        let p = draft(
+            "to@example.test",
+            &[("From", "w@example.test"), ("Content-Type", &long)],
+        )
+        .build()
+        .expect("folded, no panic");
+        assert!(header_lines(&p).iter().all(|l| l.len() <= 998));
     }
 }

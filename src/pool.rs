@@ -5,18 +5,27 @@
 //! startup, and a socket made before the fork would be shared by every child. A change of
 //! process id (a fork after use, e.g. `pcntl_fork()`) empties the pool in the child. No
 //! background thread: idle limits are checked when a connection is taken out.
+//!
+//! A kept connection is reused only when it is cheap and safe: nothing arrived on it while it
+//! was idle (checked without blocking), and, when it has been idle a while, it answers NOOP
+//! within a short time of its own. Otherwise a new connection is opened, with the full step
+//! timeout, within what is left of the call's time.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::config::{AuthMode, Settings};
-use crate::error::{Error, Result, Stage};
+use crate::config::{AuthMode, Settings, StartTls};
+use crate::error::{Error, Limit, Outcome, Result, Stage};
 use crate::message::Prepared;
-use crate::transport::{Connection, Deadline};
+use crate::transport::{Budget, Connection, Facts, Idle};
 
-/// Connections to different servers or accounts never mix.
+/// The longest a kept connection's NOOP may take before we give up on it and connect anew.
+const NOOP_LIMIT: Duration = Duration::from_secs(2);
+
+/// Connections to different servers or accounts never mix; a changed password is another
+/// account (the key holds a fingerprint of it, never the password).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
     host: String,
@@ -24,9 +33,10 @@ struct Key {
     implicit_tls: bool,
     auth: AuthMode,
     username: String,
+    secret: [u8; 16],
     localhost: String,
     cafile: Option<std::path::PathBuf>,
-    starttls: crate::config::StartTls,
+    starttls: StartTls,
     verify_peer: bool,
 }
 
@@ -38,6 +48,11 @@ impl Key {
             implicit_tls: s.implicit_tls,
             auth: s.auth,
             username: s.username.clone(),
+            secret: if s.auth == AuthMode::Off {
+                [0; 16]
+            } else {
+                s.password.fingerprint()
+            },
             localhost: s.localhost.clone(),
             cafile: s.cafile.clone(),
             starttls: s.starttls,
@@ -53,12 +68,19 @@ pub struct Stats {
     pub connections_reused: u64,
     pub retries: u64,
     pub messages_sent: u64,
+    /// Sends that failed with nothing delivered.
     pub failures: u64,
+    /// Sends whose message was written but got no final reply: maybe delivered.
+    pub unknown: u64,
+    /// Sends that reached some recipients and not others.
+    pub partial: u64,
 }
 
 struct Pool {
     pid: u32,
     idle: Vec<(Key, Connection)>,
+    /// What earlier connections learnt about each server.
+    facts: Vec<(Key, Facts)>,
     stats: Stats,
 }
 
@@ -68,6 +90,7 @@ static POOL: Lazy<Mutex<Pool>> = Lazy::new(|| {
     Mutex::new(Pool {
         pid: std::process::id(),
         idle: Vec::new(),
+        facts: Vec::new(),
         stats: Stats::default(),
     })
 });
@@ -86,6 +109,7 @@ fn forget_after_fork() {
         // closes this process's descriptors (no QUIT, no TLS close_notify), so the parent's
         // connections stay intact.
         pool.idle.clear();
+        pool.facts.clear();
         pool.stats = Stats::default();
         pool.pid = pid;
     }
@@ -118,7 +142,11 @@ fn take(key: &Key, s: &Settings) -> Option<Connection> {
 }
 
 fn put_back(key: Key, conn: Connection, s: &Settings) {
-    if conn.broken {
+    with_pool(|p| match p.facts.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, f)) => *f = conn.facts,
+        None => p.facts.push((key.clone(), conn.facts)),
+    });
+    if !conn.is_reusable() {
         // Out of step with the server (perhaps mid-DATA), or already closed: a QUIT would be
         // message data or wasted waiting. Closing the socket ends it.
         return;
@@ -130,18 +158,64 @@ fn put_back(key: Key, conn: Connection, s: &Settings) {
     with_pool(|p| p.idle.push((key, conn)));
 }
 
+fn remembered(key: &Key) -> Facts {
+    with_pool(|p| {
+        p.facts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, f)| *f)
+            .unwrap_or_default()
+    })
+}
+
 fn count(f: impl FnOnce(&mut Stats)) {
     with_pool(|p| f(&mut p.stats));
 }
 
+/// Whether a kept connection can take the next message: nothing arrived while it was idle,
+/// and, after `ping_after`, it answers NOOP within its own short limit.
+fn still_good(conn: &mut Connection, s: &Settings, budget: &Budget) -> bool {
+    match conn.idle_state() {
+        Idle::Quiet => {}
+        Idle::Input => {
+            log::debug!("the server sent something on the kept connection while it was idle; opening a new one");
+            return false;
+        }
+        Idle::Closed => {
+            log::debug!("the server closed the kept connection; opening a new one");
+            return false;
+        }
+    }
+    if conn.last_used.elapsed() <= s.pool.ping_after {
+        return true;
+    }
+    match conn.noop(&budget.with_step(NOOP_LIMIT)) {
+        Ok(()) => true,
+        Err(e) => {
+            log::debug!("the kept connection failed its check ({e}); opening a new one");
+            false
+        }
+    }
+}
+
 /// A failure on a reused connection that happened before the server could have accepted the
-/// message may be retried on a new connection without risk of a duplicate.
+/// message: retrying on a new connection cannot duplicate it.
 fn retry_is_safe(e: &Error, sent_before: u32, conn: &Connection) -> bool {
+    let connection_failed = match e {
+        Error::Rejected { reply, .. } => reply.code == 421,
+        Error::Timeout { .. }
+        | Error::Closed { .. }
+        | Error::Io { .. }
+        | Error::Protocol { .. } => true,
+        _ => false,
+    };
     conn.messages == sent_before
-        && e.connection_broken()
+        && e.outcome() == Outcome::NotSent
+        && !conn.is_reusable()
+        && connection_failed
         && matches!(
             e.stage(),
-            Some(Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::Reset)
+            Some(Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::Message | Stage::Reset)
         )
 }
 
@@ -151,30 +225,33 @@ pub fn send(s: &Settings, msg: &Prepared) -> Result<()> {
     let result = send_inner(s, msg);
     count(|st| match &result {
         Ok(()) => st.messages_sent += 1,
-        Err(_) => st.failures += 1,
+        Err(e) => match e.outcome() {
+            Outcome::NotSent => st.failures += 1,
+            Outcome::Unknown => st.unknown += 1,
+            Outcome::Partial => st.partial += 1,
+        },
     });
     result
 }
 
 fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
-    let deadline = Deadline::after(s.timeout);
+    let budget = Budget::new(s.timeout, s.max_time);
     let key = Key::of(s);
+    let facts = remembered(&key);
     if s.pool.enabled {
         if let Some(mut conn) = take(&key, s) {
             conn.set_debug(s.debug);
-            // A connection used moments ago is trusted without a round trip; an older one is
-            // checked first, since servers drop idle clients without telling them.
-            let fresh = conn.last_used.elapsed() <= s.pool.ping_after;
-            if fresh || conn.noop(deadline).is_ok() {
+            conn.facts = facts;
+            if still_good(&mut conn, s, &budget) {
                 let before = conn.messages;
-                match conn.send(msg, deadline) {
+                match conn.send(msg, &budget) {
                     Ok(()) => {
                         count(|st| st.connections_reused += 1);
                         put_back(key, conn, s);
                         return Ok(());
                     }
                     Err(e) if retry_is_safe(&e, before, &conn) => {
-                        log::debug!("kept connection failed before the message was accepted ({e}); retrying on a new one");
+                        log::debug!("the kept connection failed before the message could have been accepted ({e}); retrying on a new one");
                         count(|st| st.retries += 1);
                     }
                     Err(e) => {
@@ -185,9 +262,18 @@ fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
             }
         }
     }
-    let mut conn = Connection::open(s, deadline)?;
+    if budget.exhausted() {
+        return Err(Error::Timeout {
+            host: s.host.clone(),
+            port: s.port,
+            stage: Stage::Connect,
+            limit: Limit::Total(s.max_time.unwrap_or_default()),
+        });
+    }
+    let mut conn = Connection::open(s, &budget)?;
     count(|st| st.connections_opened += 1);
-    let result = conn.send(msg, deadline);
+    conn.facts = facts;
+    let result = conn.send(msg, &budget);
     conn.last_used = Instant::now();
     put_back(key, conn, s);
     result

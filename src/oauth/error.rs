@@ -194,13 +194,6 @@ impl fmt::Display for OAuthError {
                 }
             }
             OAuthError::Tls { host, problem } => match problem {
-                TlsProblem::UnknownIssuer => write!(
-                    f,
-                    "the TLS certificate of the token endpoint {host} is not trusted (self-signed \
-                     or from an unknown certificate authority). If a proxy or private CA signs \
-                     it, set smtp.cafile to that CA's certificate (PEM); otherwise update this \
-                     machine's CA certificates (Debian: the ca-certificates package)"
-                ),
                 TlsProblem::NameMismatch(names) => {
                     write!(
                         f,
@@ -216,27 +209,15 @@ impl fmt::Display for OAuthError {
                         )
                     }
                 }
-                TlsProblem::Expired => write!(
+                // The same words as for the SMTP server's certificate, naming the endpoint.
+                other => write!(
                     f,
-                    "the TLS certificate of the token endpoint {host} has expired (or this \
-                     machine's clock is wrong: check it)"
+                    "{}",
+                    crate::error::Error::Tls {
+                        host: format!("the token endpoint {host}"),
+                        problem: other.clone(),
+                    }
                 ),
-                TlsProblem::NotYetValid => write!(
-                    f,
-                    "the TLS certificate of the token endpoint {host} is not valid yet. Check \
-                     this machine's clock"
-                ),
-                TlsProblem::NotOffered | TlsProblem::Other(_) => {
-                    let detail = match problem {
-                        TlsProblem::Other(d) => d.as_str(),
-                        _ => "no TLS",
-                    };
-                    write!(
-                        f,
-                        "TLS handshake with the token endpoint {host} failed: {detail}. Check that \
-                         smtp.oauth_token_url is the https:// URL of an OAuth token endpoint"
-                    )
-                }
             },
             OAuthError::Io { host, step, detail } => write!(
                 f,

@@ -1,5 +1,10 @@
-//! TLS client configuration (system trust store plus `smtp.cafile`) and the mapping of TLS
-//! failures to plain-words problems.
+//! TLS client configuration: the system trust store plus `smtp.cafile`, TLS 1.2 or newer, and a
+//! verifier that says why a certificate was refused in terms the user can act on.
+
+mod cert;
+mod problem;
+
+pub use problem::{problem, rustls_error};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,9 +12,11 @@ use std::sync::Arc;
 
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
-use rustls::{CertificateError, ClientConfig, RootCertStore};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, RootCertStore};
 
 use crate::error::{Error, Result, TlsProblem};
 
@@ -58,7 +65,13 @@ pub fn client_config(cafile: Option<&Path>, verify_peer: bool) -> Result<Arc<Cli
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?;
     let config = if verify_peer {
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Explaining(inner)))
+            .with_no_client_auth()
     } else {
         builder
             .dangerous()
@@ -120,62 +133,79 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
     }
 }
 
-/// Turns a rustls error into what the user can act on.
-pub fn problem(e: &rustls::Error) -> TlsProblem {
-    match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            // A signature that does not check out against any trusted key (including a key of
-            // another type with the same issuer name) means the same to the user: not trusted.
-            CertificateError::UnknownIssuer
-            | CertificateError::BadSignature
-            | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
-            | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                TlsProblem::UnknownIssuer
-            }
-            #[allow(deprecated)]
-            CertificateError::UnsupportedSignatureAlgorithm => TlsProblem::UnknownIssuer,
-            CertificateError::NotValidForName => TlsProblem::NameMismatch(Vec::new()),
-            CertificateError::NotValidForNameContext { presented, .. } => {
-                TlsProblem::NameMismatch(presented.iter().map(|n| bare_name(n)).collect())
-            }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                TlsProblem::Expired
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                TlsProblem::NotYetValid
-            }
-            other => TlsProblem::Other(format!("invalid certificate: {other:?}")),
-        },
-        other => TlsProblem::Other(other.to_string()),
+/// webpki's verifier, with the reason for an unknown issuer worked out while the certificates
+/// are at hand: self-signed, an intermediate missing, or just an unknown CA.
+#[derive(Debug)]
+struct Explaining(Arc<WebPkiServerVerifier>);
+
+/// A refusal already put in the user's terms, carried inside rustls' error.
+#[derive(Debug)]
+pub(crate) struct Explained(pub TlsProblem);
+
+impl std::fmt::Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
     }
 }
 
-/// rustls reports the certificate's names as `DnsName("mail.example.org")` or
-/// `IpAddress(127.0.0.1)`; users want just the name.
-fn bare_name(presented: &str) -> String {
-    let inner = presented
-        .split_once('(')
-        .and_then(|(_, rest)| rest.strip_suffix(')'))
-        .unwrap_or(presented);
-    inner.trim_matches('"').to_string()
-}
+impl std::error::Error for Explained {}
 
-/// The rustls error inside an I/O error, if the I/O error came from TLS.
-pub fn rustls_error(e: &std::io::Error) -> Option<&rustls::Error> {
-    e.get_ref()?.downcast_ref::<rustls::Error>()
-}
+impl ServerCertVerifier for Explaining {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        self.0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| match e {
+                // A signature that does not check out against a trusted key with the issuer's
+                // name is an unknown issuer too: a different CA of the same name (Debian's
+                // ssl-cert-snakeoil is a trusted "CN=localhost" in /etc/ssl/certs).
+                rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer
+                    | CertificateError::BadSignature
+                    | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+                ) => {
+                    let problem = match intermediates.last() {
+                        Some(top) => TlsProblem::UnknownIssuer {
+                            issuer: cert::issuer_name(top),
+                        },
+                        None if cert::is_self_signed(end_entity) => TlsProblem::SelfSigned,
+                        None => TlsProblem::MissingIntermediate {
+                            issuer: cert::issuer_name(end_entity),
+                        },
+                    };
+                    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+                        Arc::new(Explained(problem)),
+                    )))
+                }
+                other => other,
+            })
+    }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
 
-    #[test]
-    fn certificate_names_without_their_wrapper() {
-        assert_eq!(
-            bare_name("DnsName(\"wrong.example.test\")"),
-            "wrong.example.test"
-        );
-        assert_eq!(bare_name("IpAddress(127.0.0.1)"), "127.0.0.1");
-        assert_eq!(bare_name("plain.example"), "plain.example");
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }

@@ -1,0 +1,405 @@
+//! Settings: the `smtp.*` ini values, overlaid by a `$wgSMTP`-shaped options array, turned into
+//! one validated `Settings` value. Knows nothing of PHP: the glue hands in strings and values.
+//!
+//! Who may set what: the connection settings of `$wgSMTP` may come with each call; secrets from
+//! files or the environment and the TLS trust policy only from the administrator (php.ini,
+//! `php_admin_value`), so a script cannot point the extension at files or policies the admin did
+//! not choose; and a password the administrator set is only ever sent to the host the
+//! administrator set.
+
+mod secret;
+mod values;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::Mechanism;
+
+pub use secret::Secret;
+use values::*;
+
+use crate::error::{Error, Result};
+
+/// Who may change a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// php.ini, `ini_set()`, and the per-call options array (the keys of `$wgSMTP`).
+    Call,
+    /// php.ini and `ini_set()`.
+    Request,
+    /// Only php.ini or `php_admin_value` (PHP_INI_SYSTEM): files, secrets, trust.
+    System,
+}
+
+pub struct IniSetting {
+    /// Without the `smtp.` prefix.
+    pub name: &'static str,
+    pub default: &'static str,
+    pub scope: Scope,
+}
+
+const fn setting(name: &'static str, default: &'static str, scope: Scope) -> IniSetting {
+    IniSetting {
+        name,
+        default,
+        scope,
+    }
+}
+
+/// Every `smtp.*` setting with its default. `port` empty means "25, or 465 with an ssl:// or
+/// tls:// host"; `idhost` and `localhost` empty mean this machine's host name.
+pub const SETTINGS: &[IniSetting] = &[
+    setting("host", "localhost", Scope::Call),
+    setting("port", "", Scope::Call),
+    setting("auth", "0", Scope::Call),
+    setting("username", "", Scope::Call),
+    setting("password", "", Scope::Call),
+    setting("idhost", "", Scope::Call),
+    setting("localhost", "", Scope::Call),
+    setting("timeout", "10", Scope::Call),
+    setting("max_time", "30", Scope::Call),
+    setting("starttls", "auto", Scope::Call),
+    setting("debug", "0", Scope::Call),
+    setting("cafile", "", Scope::System),
+    setting("verify_peer", "1", Scope::System),
+    setting("password_file", "", Scope::System),
+    setting("password_env", "", Scope::System),
+    setting("override_mail", "0", Scope::Request),
+    setting("pool", "1", Scope::Request),
+    setting("pool_ping_after", "5", Scope::Request),
+    setting("pool_idle_timeout", "30", Scope::Request),
+    setting("pool_max_messages", "100", Scope::Request),
+];
+
+pub fn find(name: &str) -> Option<&'static IniSetting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// Where ini values come from: the PHP glue reads `EG(ini_directives)`; tests give a list.
+/// Names are without the `smtp.` prefix.
+pub trait Ini {
+    /// The value in force for this request; `None` means the default.
+    fn get(&self, name: &str) -> Option<String>;
+    /// The value the administrator set (php.ini, `php_admin_value`), before any `ini_set()`.
+    fn admin(&self, name: &str) -> Option<String> {
+        self.get(name)
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Ini for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// A value from a PHP options array, already out of its zval.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+/// When to upgrade a plain connection with STARTTLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StartTls {
+    /// Upgrade when the server offers it; required anyway before a password goes to a
+    /// non-loopback server.
+    Auto,
+    /// Fail when the server does not offer it.
+    Required,
+    /// Never upgrade (a password then only goes to a loopback server).
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMode {
+    Off,
+    /// The best mechanism the server offers.
+    Auto,
+    Only(Mechanism),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Host name or address, without any ssl:// or tls:// prefix.
+    pub host: String,
+    pub port: u16,
+    /// TLS from the first byte (ssl:// or tls:// prefix); otherwise STARTTLS when offered.
+    pub implicit_tls: bool,
+    pub auth: AuthMode,
+    pub username: String,
+    pub password: Secret,
+    /// Domain of generated Message-IDs.
+    pub idhost: String,
+    /// Name sent in EHLO.
+    pub localhost: String,
+    /// The longest wait for any one step: DNS, connect, TLS handshake, each reply.
+    pub timeout: Duration,
+    /// The whole call, retries included; `None` = no cap.
+    pub max_time: Option<Duration>,
+    /// Extra trusted CA certificates (PEM), for servers with a private CA.
+    pub cafile: Option<PathBuf>,
+    pub starttls: StartTls,
+    /// Off only as an explicit escape hatch: any certificate is accepted (and each such
+    /// connection is logged).
+    pub verify_peer: bool,
+    /// Write the SMTP conversation to the log (AUTH data hidden).
+    pub debug: bool,
+    pub pool: PoolSettings,
+}
+
+/// How the per-worker connection is kept between sends (ini only, not per call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Keep the connection open after a send; off = connect, send, QUIT every time.
+    pub enabled: bool,
+    /// A connection idle longer than this is checked with NOOP before reuse.
+    pub ping_after: Duration,
+    /// A connection idle longer than this is closed instead of reused.
+    pub idle_timeout: Duration,
+    /// A connection that carried this many messages is replaced by a new one.
+    pub max_messages: u32,
+}
+
+/// Who passes the per-call options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// A PHP script in a web request: it may not choose files, secrets or trust.
+    Script,
+    /// Whoever runs PHP on the command line (the doctor): they can read the files and the
+    /// environment anyway, so they may name them.
+    Admin,
+}
+
+impl Settings {
+    /// Builds the settings from the ini values and the per-call options of a script, which win
+    /// over the ini values.
+    pub fn resolve(ini: &dyn Ini, options: &[(String, Value)]) -> Result<Settings> {
+        Settings::resolve_for(ini, options, Caller::Script)
+    }
+
+    /// As `resolve`, for the given caller.
+    pub fn resolve_for(
+        ini: &dyn Ini,
+        options: &[(String, Value)],
+        caller: Caller,
+    ) -> Result<Settings> {
+        let mut raw: Vec<(&'static str, Value)> = SETTINGS
+            .iter()
+            .map(|s| {
+                (
+                    s.name,
+                    Value::Str(ini.get(s.name).unwrap_or_else(|| s.default.into())),
+                )
+            })
+            .collect();
+        let mut own_password = false;
+        for (key, value) in options {
+            let lower = key.to_ascii_lowercase();
+            let known = SETTINGS
+                .iter()
+                .find(|s| s.name == lower && s.scope != Scope::Request);
+            let Some(known) = known else {
+                return Err(Error::Config(format!(
+                    "unknown option \"{key}\"; known options are {}",
+                    option_keys().join(", ")
+                )));
+            };
+            if known.scope == Scope::System && caller == Caller::Script {
+                return Err(Error::Config(format!(
+                    "option \"{key}\" can only be set by the administrator (smtp.{} in php.ini, \
+                     or php_admin_value in the PHP-FPM pool), not per call",
+                    known.name
+                )));
+            }
+            // A null in the array leaves the ini value in force, as an absent key would.
+            if *value != Value::Null {
+                let secret = matches!(known.name, "password" | "password_file" | "password_env");
+                if secret && *value != Value::Str(String::new()) {
+                    own_password = true;
+                }
+                if let Some(slot) = raw.iter_mut().find(|(n, _)| *n == known.name) {
+                    slot.1 = value.clone();
+                }
+            }
+        }
+        let get = |name: &str| -> &Value {
+            &raw.iter()
+                .find(|(n, _)| *n == name)
+                .expect("every option key has an ini default")
+                .1
+        };
+        let text = |name: &str| as_string(name, get(name));
+
+        let (host, implicit_tls) = parse_host(&text("host")?)?;
+        let port = match get("port") {
+            Value::Str(s) if s.trim().is_empty() => {
+                if implicit_tls {
+                    465
+                } else {
+                    25
+                }
+            }
+            v => parse_port(v)?,
+        };
+        let username = text("username")?;
+        let auth = parse_auth(get("auth"))?;
+        if auth != AuthMode::Off && username.is_empty() {
+            return Err(Error::Config(
+                "smtp.auth is on but smtp.username is empty; set the account name (and \
+                 smtp.password), or turn smtp.auth off"
+                    .into(),
+            ));
+        }
+        let non_empty_or_hostname = |name: &str| -> Result<String> {
+            let s = text(name)?;
+            Ok(if s.trim().is_empty() {
+                system_hostname()
+            } else {
+                s.trim().to_string()
+            })
+        };
+        let idhost = non_empty_or_hostname("idhost")?;
+        let localhost = non_empty_or_hostname("localhost")?;
+        for (name, v) in [("idhost", &idhost), ("localhost", &localhost)] {
+            if v.bytes()
+                .any(|b| !b.is_ascii_graphic() || b"<>@\"\\".contains(&b))
+            {
+                return Err(Error::Config(format!(
+                    "{name} \"{v}\" is not a valid host name"
+                )));
+            }
+        }
+
+        let (password, admins_secret) = password(&raw, ini, own_password)?;
+        if admins_secret && auth != AuthMode::Off {
+            let default_host = find("host").map_or("localhost", |s| s.default);
+            let (admin_host, _) =
+                parse_host(&ini.admin("host").unwrap_or_else(|| default_host.into()))?;
+            if !admin_host.eq_ignore_ascii_case(&host) {
+                return Err(Error::Config(format!(
+                    "the SMTP password comes from the administrator's settings, which send it only \
+                     to \"{admin_host}\" (smtp.host in php.ini), but this call sends to \"{host}\". \
+                     Give this host's password with the call ($options['password'] or \
+                     ini_set('smtp.password', ...)), or set smtp.host in php.ini"
+                )));
+            }
+        }
+        let cafile = text("cafile")?;
+
+        Ok(Settings {
+            host,
+            port,
+            implicit_tls,
+            auth,
+            username,
+            password,
+            idhost,
+            localhost,
+            timeout: parse_timeout(get("timeout"))?,
+            max_time: parse_max_time(get("max_time"))?,
+            cafile: (!cafile.trim().is_empty()).then(|| PathBuf::from(cafile.trim())),
+            starttls: parse_starttls(&text("starttls")?)?,
+            verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
+            debug: parse_bool("debug", get("debug"))?,
+            pool: PoolSettings {
+                enabled: parse_bool("pool", get("pool"))?,
+                ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
+                idle_timeout: parse_seconds("pool_idle_timeout", get("pool_idle_timeout"), 0.0)?,
+                max_messages: match parse_seconds(
+                    "pool_max_messages",
+                    get("pool_max_messages"),
+                    1.0,
+                )? {
+                    d if d.subsec_nanos() == 0 => d.as_secs().min(u64::from(u32::MAX)) as u32,
+                    _ => {
+                        return Err(Error::Config(
+                            "pool_max_messages must be a whole number".into(),
+                        ))
+                    }
+                },
+            },
+        })
+    }
+
+    /// True for 127.0.0.0/8, ::1 and "localhost": the only servers we may talk to in clear text
+    /// with a password, since nothing leaves the machine.
+    pub fn host_is_loopback(&self) -> bool {
+        if self.host.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+    }
+
+    /// The host as shown in messages, with its port.
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// The keys a per-call options array may have.
+pub fn option_keys() -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.scope == Scope::Call)
+        .map(|s| s.name)
+        .collect()
+}
+
+/// The password, and whether it is the administrator's: the value given with the call or set by
+/// `ini_set()` is the script's own; php.ini's value, `password_file` and `password_env` are the
+/// administrator's.
+fn password(raw: &[(&str, Value)], ini: &dyn Ini, own: bool) -> Result<(Secret, bool)> {
+    let text = |name: &str| -> Result<String> {
+        let v = raw.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        Ok(as_string(name, v.unwrap_or(&Value::Null))?
+            .trim()
+            .to_string())
+    };
+    let value = as_string(
+        "password",
+        raw.iter()
+            .find(|(n, _)| *n == "password")
+            .map_or(&Value::Null, |(_, v)| v),
+    )?;
+    if !value.is_empty() {
+        let admins = !own && ini.admin("password").as_deref() == Some(value.as_str());
+        return Ok((Secret::new(value), admins));
+    }
+    let file = text("password_file")?;
+    if !file.is_empty() {
+        return Ok((secret::from_file(&file, "password_file")?, !own));
+    }
+    let env = text("password_env")?;
+    if !env.is_empty() {
+        return Ok((secret::from_env(&env, "password_env")?, !own));
+    }
+    Ok((Secret::default(), false))
+}
+
+/// This machine's host name, the default for the EHLO name and the Message-ID domain.
+pub fn system_hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it on success.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    let name = if rc == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::new()
+    };
+    if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic()) {
+        "localhost".into()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,305 @@
+//! The settings rules, one behaviour per test.
+
+use super::*;
+
+fn ini<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+fn opts(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn defaults_are_localhost_port_25_no_auth() {
+    let s = Settings::resolve(&ini(&[]), &[]).unwrap();
+    assert_eq!(s.host, "localhost");
+    assert_eq!(s.port, 25);
+    assert!(!s.implicit_tls);
+    assert_eq!(s.auth, AuthMode::Off);
+    assert_eq!(s.timeout, Duration::from_secs(10));
+    assert_eq!(s.localhost, system_hostname());
+    assert_eq!(s.idhost, system_hostname());
+}
+
+#[test]
+fn ssl_prefix_means_implicit_tls_on_465() {
+    for prefix in ["ssl://", "tls://", "SSL://"] {
+        let host = format!("{prefix}smtp.example.org");
+        let s = Settings::resolve(&ini(&[("host", &host)]), &[]).unwrap();
+        assert_eq!(s.host, "smtp.example.org");
+        assert!(s.implicit_tls);
+        assert_eq!(s.port, 465);
+    }
+    let s = Settings::resolve(&ini(&[("host", "ssl://h"), ("port", "2465")]), &[]).unwrap();
+    assert_eq!(s.port, 2465);
+}
+
+#[test]
+fn wgsmtp_array_overrides_ini() {
+    let options = opts(&[
+        ("host", Value::Str("ssl://mail.example.org".into())),
+        ("IDHost", Value::Str("wiki.example.org".into())),
+        ("port", Value::Int(587)),
+        ("auth", Value::Bool(true)),
+        ("username", Value::Str("wiki".into())),
+        ("password", Value::Str("s3cret".into())),
+        ("localhost", Value::Null),
+    ]);
+    let s = Settings::resolve(&ini(&[("localhost", "web1.example.org")]), &options).unwrap();
+    assert_eq!(s.host, "mail.example.org");
+    assert_eq!(s.port, 587);
+    assert_eq!(s.auth, AuthMode::Auto);
+    assert_eq!(s.idhost, "wiki.example.org");
+    assert_eq!(s.localhost, "web1.example.org", "null keeps the ini value");
+    assert_eq!(s.password.expose(), "s3cret");
+    assert!(
+        !format!("{s:?}").contains("s3cret"),
+        "Debug must mask the password"
+    );
+}
+
+#[test]
+fn unknown_option_is_an_error() {
+    let e = Settings::resolve(&ini(&[]), &opts(&[("hots", Value::Str("x".into()))])).unwrap_err();
+    assert!(e.to_string().contains("unknown option \"hots\""), "{e}");
+}
+
+#[test]
+fn auth_accepts_mechanism_names_and_needs_a_user() {
+    let s = Settings::resolve(&ini(&[("auth", "login"), ("username", "u")]), &[]).unwrap();
+    assert_eq!(s.auth, AuthMode::Only(Mechanism::Login));
+    assert!(Settings::resolve(&ini(&[("auth", "1")]), &[]).is_err());
+    assert!(Settings::resolve(&ini(&[("auth", "CRAM-MD5"), ("username", "u")]), &[]).is_err());
+}
+
+#[test]
+fn bad_values_are_refused_with_their_name() {
+    for (name, value) in [
+        ("port", "smtp"),
+        ("port", "70000"),
+        ("timeout", "0"),
+        ("timeout", "abc"),
+        ("host", "smtp://x"),
+        ("host", ""),
+        ("idhost", "a b"),
+    ] {
+        let e = Settings::resolve(&ini(&[(name, value)]), &[]).unwrap_err();
+        assert!(e.to_string().contains(name), "{name}={value}: {e}");
+    }
+}
+
+#[test]
+fn starttls_modes() {
+    let mode = |v: &str| Settings::resolve(&ini(&[("starttls", v)]), &[]).map(|s| s.starttls);
+    assert_eq!(mode("auto").unwrap(), StartTls::Auto);
+    assert_eq!(mode("REQUIRED").unwrap(), StartTls::Required);
+    assert_eq!(mode("off").unwrap(), StartTls::Off);
+    assert_eq!(
+        mode("").unwrap(),
+        StartTls::Off,
+        "php.ini's unquoted off arrives as \"\""
+    );
+    assert!(mode("maybe").unwrap_err().to_string().contains("starttls"));
+}
+
+#[test]
+fn password_from_file_or_environment() {
+    let dir = std::env::temp_dir().join(format!("php-smtp-pw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pw");
+    std::fs::write(&file, "from-file\n").unwrap();
+    let path = file.to_str().unwrap();
+    let s = Settings::resolve(&ini(&[("password_file", path)]), &[]).unwrap();
+    assert_eq!(s.password.expose(), "from-file");
+    let s = Settings::resolve(
+        &ini(&[("password", "inline"), ("password_file", path)]),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.password.expose(), "inline", "an inline password wins");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    std::env::set_var("PHP_SMTP_TEST_PW", "from-env");
+    let s = Settings::resolve(&ini(&[("password_env", "PHP_SMTP_TEST_PW")]), &[]).unwrap();
+    assert_eq!(s.password.expose(), "from-env");
+    let e =
+        Settings::resolve(&ini(&[("password_env", "PHP_SMTP_NOT_SET_ANYWHERE")]), &[]).unwrap_err();
+    assert!(e.to_string().contains("PHP_SMTP_NOT_SET_ANYWHERE"), "{e}");
+    let e = Settings::resolve(&ini(&[("password_file", "/nonexistent/pw")]), &[]).unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/pw"), "{e}");
+}
+
+#[test]
+fn fractional_timeout() {
+    let s = Settings::resolve(&ini(&[("timeout", "0.5")]), &[]).unwrap();
+    assert_eq!(s.timeout, Duration::from_millis(500));
+}
+
+#[test]
+fn loopback_detection() {
+    for (host, want) in [
+        ("localhost", true),
+        ("127.0.0.1", true),
+        ("127.1.2.3", true),
+        ("[::1]", true),
+        ("::1", true),
+        ("mail.example.org", false),
+        ("10.0.0.1", false),
+    ] {
+        let s = Settings::resolve(&ini(&[("host", host)]), &[]).unwrap();
+        assert_eq!(s.host_is_loopback(), want, "{host}");
+    }
+}
+
+/// php.ini values plus what a script changed with ini_set().
+struct Changed<'a> {
+    admin: &'a [(&'a str, &'a str)],
+    runtime: &'a [(&'a str, &'a str)],
+}
+
+impl Ini for Changed<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        ini(self.runtime)(name).or_else(|| ini(self.admin)(name))
+    }
+    fn admin(&self, name: &str) -> Option<String> {
+        ini(self.admin)(name)
+    }
+}
+
+#[test]
+fn max_time_defaults_to_30_and_0_means_no_cap() {
+    let s = Settings::resolve(&ini(&[]), &[]).unwrap();
+    assert_eq!(s.max_time, Some(Duration::from_secs(30)));
+    let s = Settings::resolve(&ini(&[("max_time", "0")]), &[]).unwrap();
+    assert_eq!(s.max_time, None);
+    let s = Settings::resolve(&ini(&[]), &opts(&[("max_time", Value::Float(2.5))])).unwrap();
+    assert_eq!(s.max_time, Some(Duration::from_millis(2500)));
+    assert!(Settings::resolve(&ini(&[("max_time", "-1")]), &[]).is_err());
+}
+
+#[test]
+fn files_secrets_and_trust_cannot_be_set_per_call() {
+    for key in [
+        "password_file",
+        "password_env",
+        "cafile",
+        "verify_peer",
+        "CAFILE",
+    ] {
+        let e = Settings::resolve(&ini(&[]), &opts(&[(key, Value::Str("/etc/passwd".into()))]))
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!(
+                "option \"{key}\" can only be set by the administrator"
+            )),
+            "{key}: {msg}"
+        );
+    }
+    // Pool settings are neither per-call options nor secret.
+    let e = Settings::resolve(&ini(&[]), &opts(&[("pool", Value::Bool(false))])).unwrap_err();
+    assert!(e.to_string().contains("unknown option \"pool\""), "{e}");
+}
+
+#[test]
+fn the_administrators_password_goes_only_to_the_administrators_host() {
+    let admin = [
+        ("host", "ssl://smtp.example.org"),
+        ("auth", "1"),
+        ("username", "wiki"),
+        ("password", "admins-secret"),
+    ];
+    // Same host, given per call (as $wgSMTP does): fine.
+    let same = opts(&[("host", Value::Str("ssl://SMTP.example.org".into()))]);
+    let s = Settings::resolve(&ini(&admin), &same).unwrap();
+    assert_eq!(s.password.expose(), "admins-secret");
+
+    // Another host per call: refused, and the message names both hosts but no secret.
+    let other = opts(&[("host", Value::Str("evil.example.net".into()))]);
+    let e = Settings::resolve(&ini(&admin), &other).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("\"smtp.example.org\""), "{msg}");
+    assert!(msg.contains("\"evil.example.net\""), "{msg}");
+    assert!(!msg.contains("admins-secret"), "{msg}");
+
+    // Another host by ini_set(): refused too.
+    let changed = Changed {
+        admin: &admin,
+        runtime: &[("host", "evil.example.net")],
+    };
+    assert!(Settings::resolve(&changed, &[]).is_err());
+
+    // The script's own password may go anywhere.
+    let mut own = other.clone();
+    own.push(("password".into(), Value::Str("mine".into())));
+    assert_eq!(
+        Settings::resolve(&ini(&admin), &own)
+            .unwrap()
+            .password
+            .expose(),
+        "mine"
+    );
+    let changed = Changed {
+        admin: &admin,
+        runtime: &[("host", "evil.example.net"), ("password", "mine")],
+    };
+    assert_eq!(
+        Settings::resolve(&changed, &[]).unwrap().password.expose(),
+        "mine"
+    );
+
+    // Without auth no password is sent at all.
+    let no_auth = opts(&[
+        ("host", Value::Str("evil.example.net".into())),
+        ("auth", Value::Bool(false)),
+    ]);
+    assert!(Settings::resolve(&ini(&admin), &no_auth).is_ok());
+}
+
+#[test]
+fn a_password_file_is_the_administrators_secret_too() {
+    let dir = std::env::temp_dir().join(format!("php-smtp-pin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pw");
+    std::fs::write(&file, "from-file\n").unwrap();
+    let path = file.to_str().unwrap();
+    let admin = [
+        ("host", "mail.example.org"),
+        ("auth", "PLAIN"),
+        ("username", "wiki"),
+        ("password_file", path),
+    ];
+    let other = opts(&[("host", Value::Str("127.0.0.1".into()))]);
+    assert!(Settings::resolve(&ini(&admin), &other).is_err());
+    assert_eq!(
+        Settings::resolve(&ini(&admin), &[])
+            .unwrap()
+            .password
+            .expose(),
+        "from-file"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_command_line_doctor_may_name_files_and_trust() {
+    let options = opts(&[
+        ("cafile", Value::Str("/etc/ssl/private-ca.pem".into())),
+        ("verify_peer", Value::Bool(true)),
+    ]);
+    assert!(Settings::resolve(&ini(&[]), &options).is_err());
+    let s = Settings::resolve_for(&ini(&[]), &options, Caller::Admin).unwrap();
+    assert_eq!(
+        s.cafile.as_deref(),
+        Some(std::path::Path::new("/etc/ssl/private-ca.pem"))
+    );
+}

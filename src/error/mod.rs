@@ -1,0 +1,330 @@
+//! The one error type of the extension: what failed, the server's own reply when there was one,
+//! what became of the message, and what the user can do about it. The PHP glue turns it into a
+//! warning (`mail()`) or an exception (`smtp_send()`); nothing else formats errors for users.
+//!
+//! Three outcomes are never confused: an error is either "not sent" (refused, or the connection
+//! failed before the server could have accepted the message), `Unknown` (the whole message was
+//! written and no final reply came: it may have been delivered) or `Partial` (some recipients
+//! got it in an earlier transaction, the rest did not).
+
+mod about;
+mod text;
+
+use std::time::Duration;
+
+pub use about::{about, About};
+pub use text::Advice;
+
+/// A reply from the server: its code, the enhanced status code (RFC 3463) when it gave one, and
+/// its text with the lines joined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub code: u16,
+    pub enhanced: Option<String>,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn is_positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// RFC 5321 4.5.3.1.10: 452 "too many recipients" (enhanced 4.5.3). A 452 with another
+    /// enhanced code (4.2.2 mailbox full, 4.3.1 out of storage) is about that one address.
+    pub fn too_many_recipients(&self) -> bool {
+        self.code == 452
+            && match self.enhanced.as_deref() {
+                None => true,
+                Some(e) => e == "4.5.3",
+            }
+    }
+}
+
+impl std::fmt::Display for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code)?;
+        if !self.text.is_empty() {
+            write!(f, " {}", self.text)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where in the conversation something went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Resolve,
+    Connect,
+    Greeting,
+    Ehlo,
+    StartTls,
+    TlsHandshake,
+    /// Getting an OAuth 2.0 token for XOAUTH2.
+    Token,
+    Auth,
+    MailFrom,
+    RcptTo,
+    Data,
+    /// Writing the message (DATA content, or the BDAT chunk).
+    Message,
+    /// Waiting for the reply to the final "." (or to `BDAT ... LAST`): the server has the whole
+    /// message, so a failure here leaves the outcome unknown.
+    FinalReply,
+    Reset,
+    Noop,
+}
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `smtp.timeout`: the longest wait for one step.
+    Step(Duration),
+    /// `smtp.max_time`: the whole call.
+    Total(Duration),
+}
+
+/// What exactly was wrong with TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// Issued by a CA we do not trust; `issuer` is its name when the certificate says it.
+    UnknownIssuer {
+        issuer: Option<String>,
+    },
+    /// The server sent one certificate, not self-signed, from an issuer we do not know: most
+    /// often a missing intermediate certificate.
+    MissingIntermediate {
+        issuer: Option<String>,
+    },
+    /// A certificate that signed itself.
+    SelfSigned,
+    /// The server's certificate says CA:TRUE (what `openssl req -x509` makes by default), so it
+    /// cannot identify a server.
+    CaUsedAsEndEntity,
+    /// The certificate is not valid for the host name we connected to; the names it holds.
+    NameMismatch(Vec<String>),
+    Expired,
+    NotYetValid,
+    Revoked,
+    /// Signed with an algorithm we refuse (SHA-1, MD5, small keys).
+    WeakSignature,
+    /// Not made for TLS servers (extended key usage).
+    WrongPurpose,
+    /// The certificate cannot be parsed or its signature is wrong.
+    BadCertificate(String),
+    /// The server offered no STARTTLS, but TLS is required.
+    NotOffered,
+    /// The server answered the TLS handshake with something that is not TLS (a plain-text SMTP
+    /// port, reached with ssl://).
+    NotTls,
+    /// No protocol version or cipher suite in common.
+    NoCommonParameters(String),
+    /// The server itself aborted the handshake with this alert (e.g. internal_error).
+    ServerAlert(String),
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A setting or a per-call option is invalid.
+    Config(String),
+    /// The message cannot be built: a bad address, header, or no sender.
+    Message(String),
+    Resolve {
+        host: String,
+        detail: String,
+    },
+    Refused {
+        host: String,
+        port: u16,
+    },
+    Connect {
+        host: String,
+        port: u16,
+        detail: String,
+    },
+    Timeout {
+        host: String,
+        port: u16,
+        stage: Stage,
+        limit: Limit,
+    },
+    Closed {
+        host: String,
+        stage: Stage,
+    },
+    Io {
+        host: String,
+        stage: Stage,
+        detail: String,
+    },
+    Tls {
+        host: String,
+        problem: TlsProblem,
+    },
+    /// We would have to send credentials over an unencrypted connection to a remote server.
+    InsecureAuth {
+        host: String,
+    },
+    /// Authentication was asked for but the server offers no mechanism we can use.
+    AuthUnavailable {
+        host: String,
+        offered: String,
+        /// The server offers STARTTLS, which `smtp.starttls=off` kept us from using: most servers
+        /// offer AUTH only after it.
+        tls_skipped: bool,
+    },
+    /// The server answered with a failure (4xx/5xx) or an unexpected code.
+    Rejected {
+        stage: Stage,
+        about: About,
+        reply: Reply,
+    },
+    /// The server's reply could not be understood.
+    Protocol {
+        stage: Stage,
+        detail: String,
+    },
+    /// Getting an OAuth 2.0 token failed.
+    Token(String),
+    /// The whole message was written and no final reply came: it may have been delivered.
+    Unknown {
+        cause: Box<Error>,
+        message_id: String,
+        /// Recipients known to have it (earlier transactions of the same send).
+        delivered: Vec<String>,
+        /// Recipients of the transaction whose reply never came.
+        unknown: Vec<String>,
+        /// Recipients that certainly did not get it (not yet tried when it happened).
+        undelivered: Vec<String>,
+    },
+    /// Some recipients got the message in an earlier transaction, then a later one failed.
+    Partial {
+        cause: Box<Error>,
+        delivered: Vec<String>,
+        undelivered: Vec<String>,
+    },
+}
+
+/// What became of the message when a send failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    NotSent,
+    Unknown,
+    Partial,
+}
+
+impl Error {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::Unknown { .. } => Outcome::Unknown,
+            Error::Partial { .. } => Outcome::Partial,
+            _ => Outcome::NotSent,
+        }
+    }
+
+    /// The error behind an outcome wrapper (itself otherwise).
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Unknown { cause, .. } | Error::Partial { cause, .. } => cause.cause(),
+            e => e,
+        }
+    }
+
+    /// The SMTP reply code behind this error, 0 when the server said nothing (the code of
+    /// `SmtpException`).
+    pub fn smtp_code(&self) -> u16 {
+        self.reply().map_or(0, |r| r.code)
+    }
+
+    /// The server's reply, when the failure was the server's answer.
+    pub fn reply(&self) -> Option<&Reply> {
+        match self.cause() {
+            Error::Rejected { reply, .. } => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// The stage of the conversation the error happened at, when it happened on a connection.
+    pub fn stage(&self) -> Option<Stage> {
+        match self.cause() {
+            Error::Timeout { stage, .. }
+            | Error::Closed { stage, .. }
+            | Error::Io { stage, .. }
+            | Error::Rejected { stage, .. }
+            | Error::Protocol { stage, .. } => Some(*stage),
+            Error::Tls { .. } => Some(Stage::TlsHandshake),
+            Error::Refused { .. } | Error::Connect { .. } => Some(Stage::Connect),
+            Error::Resolve { .. } => Some(Stage::Resolve),
+            Error::Token(_) => Some(Stage::Token),
+            _ => None,
+        }
+    }
+
+    /// A failure of the connection or of the server as a whole, before it took any message:
+    /// another server of a failover list may do better. Never true for a refusal of this
+    /// message, its sender or recipients, nor for anything after the message was written.
+    pub fn is_connection_failure(&self) -> bool {
+        match self {
+            Error::Resolve { .. }
+            | Error::Refused { .. }
+            | Error::Connect { .. }
+            | Error::Closed { .. }
+            | Error::Io { .. } => !matches!(self.stage(), Some(Stage::FinalReply)),
+            Error::Timeout { stage, .. } => *stage != Stage::FinalReply,
+            Error::Rejected { stage, reply, .. } => {
+                reply.code == 421 && matches!(stage, Stage::Greeting | Stage::Ehlo)
+            }
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(code: u16, enhanced: Option<&str>) -> Reply {
+        Reply {
+            code,
+            enhanced: enhanced.map(String::from),
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn only_4_5_3_or_a_bare_452_means_too_many_recipients() {
+        assert!(reply(452, Some("4.5.3")).too_many_recipients());
+        assert!(reply(452, None).too_many_recipients());
+        assert!(!reply(452, Some("4.2.2")).too_many_recipients());
+        assert!(!reply(451, Some("4.5.3")).too_many_recipients());
+    }
+
+    #[test]
+    fn outcome_wrappers_keep_the_cause() {
+        let cause = Error::Timeout {
+            host: "h".into(),
+            port: 25,
+            stage: Stage::FinalReply,
+            limit: Limit::Total(Duration::from_secs(30)),
+        };
+        let e = Error::Unknown {
+            cause: Box::new(cause.clone()),
+            message_id: "<x@y>".into(),
+            delivered: vec![],
+            unknown: vec!["a@b.c".into()],
+            undelivered: vec![],
+        };
+        assert_eq!(e.outcome(), Outcome::Unknown);
+        assert_eq!(e.cause(), &cause);
+        assert_eq!(e.stage(), Some(Stage::FinalReply));
+        assert!(!e.is_connection_failure());
+    }
+}

@@ -1,0 +1,617 @@
+//! The words users read: what happened, the server's own reply, what became of the message, and
+//! the fix that fits this cause. The README's troubleshooting table lists these messages.
+
+use std::fmt::{self, Write as _};
+
+use super::{About, Error, Limit, Reply, Stage, TlsProblem};
+
+const PORT_HINT: &str = "Check smtp.host and smtp.port: submission is usually port 587 \
+(STARTTLS) or 465 (implicit TLS, host prefix ssl://); port 25 is often blocked by hosting providers";
+
+impl Stage {
+    fn waiting_for(self) -> &'static str {
+        match self {
+            Stage::Resolve => "looking up the host name",
+            Stage::Connect => "connecting",
+            Stage::Greeting => "waiting for the server's greeting",
+            Stage::Ehlo => "waiting for the reply to EHLO",
+            Stage::StartTls => "waiting for the reply to STARTTLS",
+            Stage::TlsHandshake => "during the TLS handshake",
+            Stage::Token => "getting an OAuth 2.0 token",
+            Stage::Auth => "during authentication",
+            Stage::MailFrom => "waiting for the reply to MAIL FROM",
+            Stage::RcptTo => "waiting for the reply to RCPT TO",
+            Stage::Data => "waiting for the reply to DATA",
+            Stage::Message => "sending the message",
+            Stage::FinalReply => "waiting for the server to accept the message",
+            Stage::Reset => "resetting the connection (RSET)",
+            Stage::Noop => "checking the kept connection (NOOP)",
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Step(d) => write!(f, "within {} s (smtp.timeout)", d.as_secs_f64()),
+            Limit::Total(d) => write!(
+                f,
+                "before the time for the whole call ran out (smtp.max_time = {} s)",
+                d.as_secs_f64()
+            ),
+        }
+    }
+}
+
+impl Limit {
+    fn setting(self) -> &'static str {
+        match self {
+            Limit::Step(_) => "smtp.timeout",
+            Limit::Total(_) => "smtp.max_time",
+        }
+    }
+}
+
+fn server_said(reply: &Reply) -> String {
+    format!("the server said: \"{reply}\"")
+}
+
+/// "a@x, b@x and 3 more".
+fn list(addrs: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = addrs
+        .iter()
+        .take(SHOWN)
+        .map(|a| format!("<{a}>"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if addrs.len() > SHOWN {
+        let _ = write!(s, " and {} more", addrs.len() - SHOWN);
+    }
+    s
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(self, f, true)
+    }
+}
+
+/// The error's cause and fix without what became of a message (for the doctor, which sends
+/// none).
+pub struct Advice<'a>(pub &'a Error);
+
+impl fmt::Display for Advice<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(self.0, f, false)
+    }
+}
+
+/// `whole`: the error is the whole story, so it may say that nothing was sent. Inside an
+/// Unknown or Partial wrapper the wrapper says what became of the message.
+fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
+    let not_sent = if whole {
+        "; the message was not sent"
+    } else {
+        ""
+    };
+    match e {
+        Error::Config(msg) => write!(f, "invalid setting: {msg}"),
+        Error::Message(msg) | Error::Token(msg) => write!(f, "{msg}"),
+        Error::Resolve { host, detail } => write!(
+            f,
+            "cannot resolve the SMTP host name \"{host}\" ({detail}). Check smtp.host for typos \
+             and that this machine's DNS works"
+        ),
+        Error::Refused { host, port } => write!(
+            f,
+            "connection to {host}:{port} refused: no SMTP server is listening there. {PORT_HINT}"
+        ),
+        Error::Connect { host, port, detail } => write!(
+            f,
+            "cannot connect to {host}:{port} ({detail}). {PORT_HINT}, and that a firewall allows \
+             outgoing connections to it"
+        ),
+        Error::Timeout {
+            host,
+            port,
+            stage,
+            limit,
+        } => match stage {
+            Stage::Resolve => write!(
+                f,
+                "cannot resolve the SMTP host name \"{host}\": no answer from DNS {limit}. Check \
+                 this machine's DNS (/etc/resolv.conf)"
+            ),
+            Stage::Connect | Stage::Greeting | Stage::TlsHandshake
+                if matches!(limit, Limit::Step(_)) =>
+            {
+                write!(
+                    f,
+                    "no answer from {host}:{port} {limit} ({}). Wrong port? Try 587 (STARTTLS) or \
+                     465 (with the ssl:// host prefix); a port that expects TLS stays silent to a \
+                     plain client, and a firewall may drop the connection",
+                    stage.waiting_for()
+                )
+            }
+            Stage::FinalReply => write!(
+                f,
+                "no reply from {host}:{port} {limit} after the end of the message"
+            ),
+            _ => write!(
+                f,
+                "the SMTP server {host}:{port} stopped answering ({}, no reply {limit}){not_sent}. \
+                 Try again later, or raise {} if the server is just slow",
+                stage.waiting_for(),
+                limit.setting()
+            ),
+        },
+        Error::Closed { host, stage } => {
+            if *stage == Stage::FinalReply {
+                write!(
+                    f,
+                    "the SMTP server {host} closed the connection without replying to the end of \
+                     the message"
+                )
+            } else {
+                write!(
+                    f,
+                    "the SMTP server {host} closed the connection ({}){not_sent}. The server may \
+                     be overloaded or limit connections; try again later, and check its log",
+                    stage.waiting_for()
+                )
+            }
+        }
+        Error::Io {
+            host,
+            stage,
+            detail,
+        } => {
+            let outcome = if *stage == Stage::FinalReply {
+                ""
+            } else {
+                not_sent
+            };
+            write!(
+                f,
+                "network error talking to {host} ({}): {detail}{outcome}",
+                stage.waiting_for()
+            )
+        }
+        Error::Tls { host, problem } => tls(f, host, problem),
+        Error::InsecureAuth { host } => write!(
+            f,
+            "refusing to send the SMTP password to {host} over an unencrypted connection. Use a \
+             port with TLS (587 with STARTTLS, or 465 with the ssl:// host prefix)"
+        ),
+        Error::AuthUnavailable {
+            host,
+            offered,
+            tls_skipped,
+        } => {
+            if *tls_skipped {
+                write!(
+                    f,
+                    "smtp.auth is on, but {host} offers no authentication before STARTTLS, and \
+                     smtp.starttls=off keeps this connection unencrypted (most servers offer AUTH \
+                     only after STARTTLS). Set smtp.starttls=auto (the default), or use the \
+                     ssl:// host prefix on port 465"
+                )
+            } else if offered.is_empty() {
+                write!(
+                    f,
+                    "smtp.auth is on, but {host} offers no authentication on this connection. \
+                     Check smtp.port (submission is usually 587 or 465), or turn smtp.auth off if \
+                     the server does not need a login"
+                )
+            } else if offered.to_ascii_uppercase().contains("XOAUTH2") {
+                write!(
+                    f,
+                    "{host} offers no password login that smtp.auth=1 may use (it offers: \
+                     {offered}). XOAUTH2 takes an OAuth 2.0 access token instead of a password: \
+                     set smtp.auth=XOAUTH2 (see the README's Microsoft 365 and Google sections)"
+                )
+            } else {
+                write!(
+                    f,
+                    "{host} offers no authentication method this extension supports (it offers: \
+                     {offered}; supported: PLAIN, LOGIN, XOAUTH2)"
+                )
+            }
+        }
+        Error::Rejected {
+            stage,
+            about,
+            reply,
+        } => rejected(f, *stage, about, reply, whole),
+        Error::Protocol { stage, detail } => {
+            if *stage == Stage::Greeting {
+                write!(
+                    f,
+                    "the SMTP server sent a greeting that is not valid SMTP: {detail}. Is this \
+                     really an SMTP port? If it expects implicit TLS, use the ssl:// host prefix"
+                )
+            } else {
+                write!(
+                    f,
+                    "the SMTP server sent a reply that is not valid SMTP ({}): {detail}; the \
+                     connection was closed{not_sent}",
+                    stage.waiting_for()
+                )
+            }
+        }
+        Error::Unknown {
+            cause,
+            message_id,
+            delivered,
+            unknown,
+            undelivered,
+        } => {
+            describe(cause, f, false)?;
+            write!(
+                f,
+                ". The server has the whole message (Message-ID {message_id}) but its final \
+                 reply never came, so it may have been delivered to {}: do not send it again \
+                 blindly; check the recipient's mailbox or the server's log for that Message-ID \
+                 first",
+                list(unknown)
+            )?;
+            if !delivered.is_empty() {
+                write!(f, ". It was delivered to {} before", list(delivered))?;
+            }
+            if !undelivered.is_empty() {
+                write!(f, ". It was not sent to {}", list(undelivered))?;
+            }
+            Ok(())
+        }
+        Error::Partial {
+            cause,
+            delivered,
+            undelivered,
+        } => {
+            write!(
+                f,
+                "the message was delivered to {}, but not to {}: ",
+                list(delivered),
+                list(undelivered)
+            )?;
+            describe(cause, f, false)?;
+            write!(f, ". Send it again only to those it did not reach")
+        }
+    }
+}
+
+fn rejected(
+    f: &mut fmt::Formatter<'_>,
+    stage: Stage,
+    about: &About,
+    reply: &Reply,
+    whole: bool,
+) -> fmt::Result {
+    let said = server_said(reply);
+    let temporary = if reply.is_transient() {
+        " This is a temporary failure: try again later."
+    } else {
+        ""
+    };
+    let not_sent = if whole {
+        "; the message was not sent"
+    } else {
+        ""
+    };
+    let enhanced = reply.enhanced.as_deref().unwrap_or("");
+    match about {
+        About::Sender(addr) => write!(
+            f,
+            "the server refused the sender <{addr}>; {said}. Use the address of the SMTP account \
+             as the From address (in MediaWiki: $wgPasswordSender), or ask the provider to allow \
+             this sender{not_sent}.{temporary}"
+        ),
+        About::Recipient(addr) => {
+            let nobody = if whole {
+                "; no message was sent to any recipient"
+            } else {
+                ""
+            };
+            write!(
+                f,
+                "the server refused the recipient <{addr}>; {said}. Check the address{nobody}.\
+                 {temporary}"
+            )
+        }
+        About::LoginRequired => write!(
+            f,
+            "the server wants a login before it takes mail; {said}. Turn smtp.auth on and set \
+             smtp.username and smtp.password (in MediaWiki: 'auth' => true in $wgSMTP)"
+        ),
+        About::Message => {
+            write!(f, "the server did not accept the message; {said}.")?;
+            if enhanced.ends_with(".3.4") {
+                write!(f, " The message is too big for this server.")?;
+            }
+            write!(f, "{temporary}")
+        }
+        About::Session => match stage {
+            Stage::Greeting => write!(
+                f,
+                "the SMTP server refused the connection; {said}.{temporary}"
+            ),
+            Stage::Ehlo => write!(
+                f,
+                "the SMTP server refused our greeting (EHLO/HELO); {said}. Check smtp.localhost: \
+                 some servers want a fully qualified host name"
+            ),
+            Stage::StartTls if reply.is_transient() => write!(
+                f,
+                "the SMTP server cannot start TLS right now (STARTTLS); {said}. TLS is \
+                 temporarily unavailable on the server: try again later, or ask its administrator"
+            ),
+            Stage::StartTls => write!(
+                f,
+                "the SMTP server refused to start TLS (STARTTLS); {said}. Try the port for \
+                 implicit TLS (465 with the ssl:// host prefix)"
+            ),
+            Stage::Auth => auth_refused(f, reply, &said),
+            Stage::MailFrom | Stage::RcptTo | Stage::Data | Stage::Message | Stage::FinalReply => {
+                write!(
+                    f,
+                    "the SMTP server is closing the connection ({}); {said}{not_sent}.{temporary}",
+                    stage.waiting_for()
+                )
+            }
+            _ => write!(
+                f,
+                "the SMTP server failed ({}); {said}",
+                stage.waiting_for()
+            ),
+        },
+    }
+}
+
+fn auth_refused(f: &mut fmt::Formatter<'_>, reply: &Reply, said: &str) -> fmt::Result {
+    let enhanced = reply.enhanced.as_deref().unwrap_or("");
+    let text = reply.text.to_ascii_lowercase();
+    if enhanced == "5.7.30" || text.contains("basic authentication is not supported") {
+        return write!(
+            f,
+            "Microsoft 365 no longer accepts a password for SMTP (Basic authentication); {said}. \
+             Switch to OAuth 2.0: smtp.auth=XOAUTH2 with smtp.oauth_provider=microsoft (see the \
+             README section \"Microsoft 365\")"
+        );
+    }
+    if enhanced == "5.7.9" || text.contains("application-specific password") {
+        return write!(
+            f,
+            "authentication failed; {said}. Google wants an app password (which needs 2-Step \
+             Verification) or OAuth 2.0 (smtp.auth=XOAUTH2 with smtp.oauth_provider=google), not \
+             the account password"
+        );
+    }
+    write!(
+        f,
+        "authentication failed; {said}. Check smtp.username and smtp.password (many providers \
+         require an app password or an API key instead of the account password)"
+    )
+}
+
+fn tls(f: &mut fmt::Formatter<'_>, host: &str, problem: &TlsProblem) -> fmt::Result {
+    let issuer = |i: &Option<String>| match i {
+        Some(name) => format!("\"{name}\""),
+        None => "a certificate authority".into(),
+    };
+    match problem {
+        TlsProblem::UnknownIssuer { issuer: i } => write!(
+            f,
+            "the TLS certificate of {host} is not trusted: it was issued by {}, which this machine \
+             does not trust. If the server uses a private CA, set smtp.cafile in php.ini to that \
+             CA's certificate (PEM); otherwise the server needs a certificate from a public CA",
+            issuer(i)
+        ),
+        TlsProblem::MissingIntermediate { issuer: i } => write!(
+            f,
+            "the TLS certificate of {host} is not trusted: the server sent only its own \
+             certificate, issued by {}, and no intermediate certificate. If that issuer belongs to \
+             a public CA, the server sent no intermediate certificate: ask its admin to send the \
+             full chain (e.g. fullchain.pem, not cert.pem). If it is a private CA, set smtp.cafile \
+             in php.ini to that CA's certificate",
+            issuer(i)
+        ),
+        TlsProblem::SelfSigned => write!(
+            f,
+            "the TLS certificate of {host} is self-signed, so nothing vouches for it. Save that \
+             certificate (PEM) on this machine and set smtp.cafile in php.ini to it, or give the \
+             server a certificate from a CA"
+        ),
+        TlsProblem::CaUsedAsEndEntity => write!(
+            f,
+            "the TLS certificate of {host} is a CA certificate (basicConstraints CA:TRUE, which \
+             `openssl req -x509` sets by default), and a CA certificate cannot identify a server, \
+             not even when trusted through smtp.cafile. Give the server a certificate signed by a \
+             CA, or a self-signed one made with `-addext basicConstraints=critical,CA:FALSE`, and \
+             trust that with smtp.cafile"
+        ),
+        TlsProblem::NameMismatch(names) => {
+            write!(
+                f,
+                "the TLS certificate of {host} is not valid for the name \"{host}\""
+            )?;
+            if names.is_empty() {
+                write!(
+                    f,
+                    ". Use the host name the certificate was issued for in smtp.host"
+                )
+            } else {
+                write!(
+                    f,
+                    "; it is valid for: {}. Set smtp.host to one of these names",
+                    names.join(", ")
+                )
+            }
+        }
+        TlsProblem::Expired => write!(
+            f,
+            "the TLS certificate of {host} has expired. The server's administrator must renew it \
+             (also check that this machine's clock is right)"
+        ),
+        TlsProblem::NotYetValid => write!(
+            f,
+            "the TLS certificate of {host} is not valid yet. Check this machine's clock"
+        ),
+        TlsProblem::Revoked => write!(
+            f,
+            "the TLS certificate of {host} has been revoked by its CA. The server's administrator \
+             must install a new one"
+        ),
+        TlsProblem::WeakSignature => write!(
+            f,
+            "the TLS certificate of {host} (or its chain) is signed with an algorithm this client \
+             does not accept (such as SHA-1 or MD5, or too small a key). The server needs a \
+             certificate with a current signature algorithm"
+        ),
+        TlsProblem::WrongPurpose => write!(
+            f,
+            "the TLS certificate of {host} is not made for TLS servers (its extended key usage \
+             lacks serverAuth). The server needs a server certificate"
+        ),
+        TlsProblem::BadCertificate(detail) => write!(
+            f,
+            "the TLS certificate of {host} cannot be used ({detail}). The server's administrator \
+             must fix or replace it"
+        ),
+        TlsProblem::NotOffered => write!(
+            f,
+            "{host} does not offer STARTTLS, so the connection cannot be encrypted; nothing was \
+             sent (TLS is required by smtp.starttls=required, and always before a password goes \
+             out). Use the port where the server offers TLS (587 with STARTTLS, or 465 with the \
+             ssl:// host prefix)"
+        ),
+        TlsProblem::NotTls => write!(
+            f,
+            "{host} did not answer the TLS handshake with TLS: this port speaks plain text. \
+             Remove the ssl:// (or tls://) host prefix to use STARTTLS, usually on port 587"
+        ),
+        TlsProblem::NoCommonParameters(detail) => write!(
+            f,
+            "{host} and this client have no TLS version or cipher in common ({detail}): the \
+             server may offer only TLS 1.0/1.1 or old ciphers, and this client needs TLS 1.2 or \
+             newer. The server's TLS setup needs updating"
+        ),
+        TlsProblem::ServerAlert(alert) => write!(
+            f,
+            "{host} aborted the TLS handshake itself (alert: {alert}): the problem is on the \
+             server's side (its certificate or key may be missing or unreadable, or its TLS setup \
+             broken). Check the server's log or ask its administrator"
+        ),
+        TlsProblem::Other(detail) => write!(f, "TLS with {host} failed: {detail}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn rejected(stage: Stage, about: About, code: u16, text: &str) -> Error {
+        Error::Rejected {
+            stage,
+            about,
+            reply: Reply {
+                code,
+                enhanced: text.split_whitespace().next().map(String::from),
+                text: text.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn refused_sender_names_the_cause_the_reply_and_the_fix() {
+        let e = rejected(
+            Stage::RcptTo,
+            About::Sender("wiki@example.org".into()),
+            553,
+            "5.7.1 <wiki@example.org>: Sender address rejected: not owned by user x",
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains("refused the sender <wiki@example.org>"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("\"553 5.7.1 <wiki@example.org>: Sender"),
+            "{msg}"
+        );
+        assert!(msg.contains("$wgPasswordSender"), "{msg}");
+        assert!(!msg.contains("Check the address"), "{msg}");
+        assert_eq!(e.smtp_code(), 553);
+    }
+
+    #[test]
+    fn timeouts_name_the_limit_that_ran_out() {
+        let e = Error::Timeout {
+            host: "mail.example.org".into(),
+            port: 25,
+            stage: Stage::Greeting,
+            limit: Limit::Step(Duration::from_secs(2)),
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("within 2 s (smtp.timeout)"), "{msg}");
+        assert!(msg.contains("587") && msg.contains("465"), "{msg}");
+        let e = Error::Timeout {
+            host: "h".into(),
+            port: 25,
+            stage: Stage::RcptTo,
+            limit: Limit::Total(Duration::from_secs(30)),
+        };
+        assert!(e.to_string().contains("smtp.max_time = 30 s"), "{e}");
+    }
+
+    #[test]
+    fn unknown_never_says_not_sent() {
+        let e = Error::Unknown {
+            cause: Box::new(Error::Closed {
+                host: "h".into(),
+                stage: Stage::FinalReply,
+            }),
+            message_id: "<1@x>".into(),
+            delivered: vec![],
+            unknown: vec!["a@x.test".into()],
+            undelivered: vec![],
+        };
+        let msg = e.to_string();
+        assert!(!msg.contains("not sent"), "{msg}");
+        assert!(
+            msg.contains("may have been delivered to <a@x.test>"),
+            "{msg}"
+        );
+        assert!(msg.contains("do not send it again blindly"), "{msg}");
+    }
+
+    #[test]
+    fn partial_lists_who_got_it_and_who_did_not() {
+        let e = Error::Partial {
+            cause: Box::new(rejected(
+                Stage::RcptTo,
+                About::Recipient("c@x.test".into()),
+                550,
+                "5.1.1 unknown",
+            )),
+            delivered: vec!["a@x.test".into(), "b@x.test".into()],
+            undelivered: vec!["c@x.test".into()],
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "the message was delivered to <a@x.test>, <b@x.test>, but not to <c@x.test>"
+            ),
+            "{msg}"
+        );
+        assert!(!msg.contains("no message was sent"), "{msg}");
+        assert_eq!(e.smtp_code(), 550);
+    }
+
+    #[test]
+    fn long_lists_are_cut() {
+        let many: Vec<String> = (0..25).map(|i| format!("u{i}@x.test")).collect();
+        assert!(list(&many).ends_with("and 15 more"));
+    }
+}

@@ -1,0 +1,156 @@
+//! PHP arguments of `smtp_send()` and `smtp_diagnose()` turned into plain values: strings as
+//! bytes, the recipients, the headers, and the `$wgSMTP`-shaped options array.
+
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::Zval;
+
+use super::errors::ArgError;
+use crate::config::Value;
+use crate::message::{check_name, check_value, Header};
+
+fn type_error(msg: String) -> ArgError {
+    ArgError::Type(msg)
+}
+
+fn value_error(msg: String) -> ArgError {
+    ArgError::Value(msg)
+}
+
+/// A string argument, as bytes (a mail body need not be UTF-8); scalars convert as PHP would.
+pub fn bytes_arg(z: &Zval, pos: u32, name: &str) -> Result<Vec<u8>, ArgError> {
+    if let Some(s) = z.zend_str() {
+        return Ok(s.as_bytes().to_vec());
+    }
+    match z.get_type() {
+        DataType::Long => Ok(z.long().unwrap_or_default().to_string().into_bytes()),
+        DataType::Double => Ok(z.double().unwrap_or_default().to_string().into_bytes()),
+        _ => Err(type_error(format!(
+            "smtp_send(): Argument #{pos} (${name}) must be of type string, {} given",
+            type_name(z)
+        ))),
+    }
+}
+
+pub fn type_name(z: &Zval) -> &'static str {
+    match z.get_type() {
+        DataType::Null => "null",
+        DataType::False | DataType::True | DataType::Bool => "bool",
+        DataType::Long => "int",
+        DataType::Double => "float",
+        DataType::String => "string",
+        DataType::Array => "array",
+        DataType::Object(_) => "object",
+        _ => "mixed",
+    }
+}
+
+pub fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `$to`: one string, or an array of address strings.
+pub fn recipients_arg(z: &Zval) -> Result<String, ArgError> {
+    if let Some(arr) = z.array() {
+        let mut parts = Vec::new();
+        for (_, v) in arr {
+            parts.push(lossy(&bytes_arg(v, 1, "to")?));
+        }
+        return Ok(parts.join(", "));
+    }
+    if z.zend_str().is_some() {
+        return Ok(lossy(&bytes_arg(z, 1, "to")?));
+    }
+    Err(type_error(format!(
+        "smtp_send(): Argument #1 ($to) must be of type array|string, {} given",
+        type_name(z)
+    )))
+}
+
+/// Headers as `mail()` takes them: a string block, or `['Name' => 'value' | ['v1', 'v2']]`.
+/// Array names and values are checked like php-src does (no CR/LF except folding, no NUL).
+pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>, ArgError> {
+    let Some(z) = z.filter(|z| !z.is_null()) else {
+        return Ok(Vec::new());
+    };
+    if let Some(s) = z.zend_str() {
+        return crate::message::parse_header_block(&lossy(s.as_bytes()))
+            .map_err(|e| value_error(format!("{func}(): {e}")));
+    }
+    let Some(arr) = z.array() else {
+        return Err(type_error(format!(
+            "{func}(): Argument #{pos} ($headers) must be of type array|string, {} given",
+            type_name(z)
+        )));
+    };
+    let mut out = Vec::new();
+    for (key, value) in arr {
+        let name = match key {
+            ext_php_rs::types::ArrayKey::Long(i) => {
+                return Err(type_error(format!(
+                    "{func}(): Header name cannot be numeric, {i} given"
+                )))
+            }
+            other => other.to_string(),
+        };
+        check_name(&name).map_err(|e| value_error(format!("{func}(): {e}")))?;
+        let mut push = |v: &Zval| -> Result<(), ArgError> {
+            let Some(s) = v.zend_str() else {
+                return Err(type_error(format!(
+                    "{func}(): Header \"{name}\" must be of type array|string, {} given",
+                    type_name(v)
+                )));
+            };
+            let value = lossy(s.as_bytes());
+            check_value(&name, &value).map_err(|e| value_error(format!("{func}(): {e}")))?;
+            out.push(Header::new(name.clone(), value));
+            Ok(())
+        };
+        match value.array() {
+            Some(values) => {
+                for (_, v) in values {
+                    push(v)?;
+                }
+            }
+            None => push(value)?,
+        }
+    }
+    Ok(out)
+}
+
+/// A `$wgSMTP`-shaped array → (key, value) pairs.
+pub fn options_arg(
+    z: Option<&Zval>,
+    func: &str,
+    pos: u32,
+) -> Result<Vec<(String, Value)>, ArgError> {
+    let Some(z) = z.filter(|z| !z.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(arr) = z.array() else {
+        return Err(type_error(format!(
+            "{func}(): Argument #{pos} ($options) must be of type ?array, {} given",
+            type_name(z)
+        )));
+    };
+    arr.iter()
+        .map(|(k, v)| {
+            let value = match v.get_type() {
+                DataType::Null => Value::Null,
+                DataType::False => Value::Bool(false),
+                DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
+                DataType::Long => Value::Int(v.long().unwrap_or_default()),
+                DataType::Double => Value::Float(v.double().unwrap_or_default()),
+                DataType::String => Value::Str(lossy(
+                    v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
+                )),
+                _ => {
+                    return Err(type_error(format!(
+                        "{func}(): option \"{k}\" must be a string, int or bool, {} given",
+                        type_name(v)
+                    )))
+                }
+            };
+            Ok((k.to_string(), value))
+        })
+        .collect()
+}

@@ -1,0 +1,424 @@
+//! Every raw call into the Zend engine and PHP, each with its SAFETY line. The rest of the
+//! binding uses the safe functions here (or ext-php-rs's own safe API).
+//!
+//! The engine functions declared below are exported by the PHP binary (PHPAPI / ZEND_API) and
+//! resolved by the dynamic loader when the extension is loaded; ext-php-rs's bindings do not
+//! include them. ZEND_FASTCALL is the plain C convention on x86-64 and aarch64.
+
+use std::ffi::{c_char, c_int, c_uint, CStr, CString};
+use std::panic::{AssertUnwindSafe, UnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::ffi::{
+    self, zend_execute_data, zend_function, zend_ini_entry, zend_string, zval, HashTable,
+};
+use ext_php_rs::types::{ZendStr, Zval};
+use ext_php_rs::zend::{ExecutorGlobals, ModuleEntry};
+
+extern "C" {
+    fn zend_parse_parameters(num_args: u32, type_spec: *const c_char, ...) -> c_int;
+    fn zend_parse_arg_str_slow(arg: *mut zval, dest: *mut *mut zend_string, arg_num: u32) -> bool;
+    fn zend_wrong_parameter_type_error(num: u32, expected_type: c_uint, arg: *mut zval);
+    fn zend_argument_value_error(arg_num: u32, format: *const c_char, ...);
+    fn zend_get_executed_filename() -> *const c_char;
+    fn zend_get_executed_lineno() -> u32;
+    fn zend_unregister_ini_entries(module_number: c_int);
+    fn php_mail_build_headers(headers: *mut HashTable) -> *mut zend_string;
+    fn php_format_date(
+        format: *const c_char,
+        format_len: usize,
+        ts: libc::time_t,
+        localtime: bool,
+    ) -> *mut zend_string;
+    fn php_syslog(priority: c_int, format: *const c_char, ...);
+    fn php_log_err_with_severity(message: *const c_char, syslog_type: c_int);
+    fn display_ini_entries(module: *mut ModuleEntry);
+}
+
+const E_WARNING: c_int = 1 << 1;
+const LOG_NOTICE: c_int = 5;
+
+/// C strings from Rust text: a NUL byte cannot end the string early, it is shown as `\0`.
+fn c_text(s: &str) -> CString {
+    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points called by the engine
+
+/// Runs the body of an `extern "C"` function the engine calls (phpinfo, ini displayers,
+/// startup, shutdown): a Rust panic stays on this side and `fallback` is returned; a
+/// `zend_bailout` (fatal error) inside passes through to the engine's own handler.
+pub fn guard<R>(what: &str, fallback: R, f: impl FnOnce() -> R + UnwindSafe) -> R {
+    match ext_php_rs::zend::try_catch(f) {
+        Ok(r) => r,
+        // SAFETY: re-raises the bailout that happened inside, to the engine's enclosing
+        // zend_try, as if we had not been there.
+        Err(ext_php_rs::zend::CatchError::Bailout) => unsafe { ext_php_rs::zend::bailout() },
+        Err(e) => {
+            log_error(&format!("smtp: internal error in {what}: {e}"));
+            fallback
+        }
+    }
+}
+
+/// PHP's error_log.
+pub fn log_error(message: &str) {
+    let c = c_text(message);
+    // SAFETY: a NUL-terminated message; called on a request or startup thread.
+    unsafe { php_log_err_with_severity(c.as_ptr(), LOG_NOTICE) };
+}
+
+/// An E_WARNING from the running function ("mail(): ..." for mail()).
+pub fn warning(message: &str) {
+    let c = c_text(message);
+    // SAFETY: format "%s" with a NUL-terminated string; php_error_docref prefixes the name of
+    // the running function.
+    unsafe { ffi::php_error_docref(std::ptr::null(), E_WARNING, c"%s".as_ptr(), c.as_ptr()) };
+}
+
+/// The script and line running now.
+pub fn executed_location() -> (String, u32) {
+    // SAFETY: valid during a function call; returns a NUL-terminated string owned by the engine.
+    unsafe {
+        let f = zend_get_executed_filename();
+        let file = if f.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(f).to_string_lossy().into_owned()
+        };
+        (file, zend_get_executed_lineno())
+    }
+}
+
+/// Whether PHP runs on the command line (the CLI SAPI), not in a web server.
+pub fn is_cli() -> bool {
+    let sapi = ext_php_rs::zend::SapiModule::get();
+    // SAFETY: the SAPI's name is a static NUL-terminated string set before any module starts.
+    unsafe { sapi.name.as_ref() }
+        // SAFETY: as above.
+        .map(|_| unsafe { CStr::from_ptr(sapi.name) }.to_bytes() == b"cli")
+        .unwrap_or(false)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ini directives
+
+/// Reads ini directives straight from `EG(ini_directives)`: cheap enough for every call, which
+/// is what makes per-request values (FPM `php_admin_value`, `ini_set`) work. `admin` = the
+/// value before any runtime change (php.ini, `php_admin_value`).
+pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -> T {
+    let globals = ExecutorGlobals::get();
+    // SAFETY: `EG(ini_directives)` is set up at engine startup and lives until shutdown; the
+    // globals guard keeps it from being replaced while we read.
+    let table = unsafe { globals.ini_directives.as_ref() };
+    let get = |name: &str, admin: bool| -> Option<String> {
+        let entry = table?.get(name)?;
+        // SAFETY: the table stores `zend_ini_entry *` as pointer zvals (zend_hash_add_ptr); the
+        // entry's strings are zend_strings or null.
+        unsafe {
+            let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
+            let value = if admin && entry.modified != 0 {
+                entry.orig_value.as_ref()
+            } else {
+                entry.value.as_ref()
+            };
+            value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        }
+    };
+    f(&get)
+}
+
+/// The value shown for an ini entry in phpinfo(): the current one, or for the master column
+/// the value php.ini set, as PHP's own displayer does.
+///
+/// # Safety
+/// `entry` is the pointer PHP passes to an ini displayer.
+pub unsafe fn displayed_value(entry: *mut zend_ini_entry, display_type: c_int) -> Option<String> {
+    const ZEND_INI_DISPLAY_ORIG: c_int = 1;
+    // SAFETY: the caller passes PHP's entry; its values are zend_strings or null.
+    unsafe {
+        entry.as_ref().and_then(|e| {
+            let v = if display_type == ZEND_INI_DISPLAY_ORIG && e.modified != 0 {
+                e.orig_value.as_ref()
+            } else {
+                e.value.as_ref()
+            };
+            v.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        })
+    }
+}
+
+/// Removes this module's ini entries (module shutdown), so a module loaded with dl() leaves
+/// no entries pointing into unloaded code.
+pub fn unregister_ini_entries(module_number: i32) {
+    // SAFETY: MSHUTDOWN of the module that registered the entries.
+    unsafe { zend_unregister_ini_entries(module_number) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// phpinfo()
+
+pub fn info_table_start() {
+    // SAFETY: called while PHP builds phpinfo().
+    unsafe { ffi::php_info_print_table_start() };
+}
+
+pub fn info_table_end() {
+    // SAFETY: as above.
+    unsafe { ffi::php_info_print_table_end() };
+}
+
+/// One row; NUL bytes in values are shown as `\0` (a NUL cannot end the text early, and
+/// `CString::new` cannot fail).
+pub fn info_row(name: &str, value: &str) {
+    let (n, v) = (c_text(name), c_text(value));
+    // SAFETY: two NUL-terminated strings, with their count.
+    unsafe { ffi::php_info_print_table_row(2, n.as_ptr(), v.as_ptr()) };
+}
+
+/// PHP's own table of a module's ini entries.
+///
+/// # Safety
+/// `module` is the entry PHP passed to the MINFO function.
+pub unsafe fn info_ini_entries(module: *mut ModuleEntry) {
+    // SAFETY: see above.
+    unsafe { display_ini_entries(module) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// mail()
+
+type Handler = unsafe extern "C" fn(*mut zend_execute_data, *mut zval);
+
+/// PHP's own `mail()` handler (0 when not installed).
+static ORIGINAL: AtomicUsize = AtomicUsize::new(0);
+
+unsafe fn mail_function() -> Option<&'static mut zend_function> {
+    // SAFETY: called at module startup/shutdown, when the compiler globals and the function
+    // table exist and no request runs.
+    unsafe {
+        let cg = ffi::ext_php_rs_compiler_globals();
+        let table = cg.as_ref()?.function_table;
+        let f = ffi::zend_hash_str_find_ptr_lc(table, c"mail".as_ptr(), 4) as *mut zend_function;
+        f.as_mut()
+    }
+}
+
+/// Puts our handler in `mail()`'s place; `handle` decides per call (see mail_override).
+pub fn install_mail_handler() {
+    // SAFETY: MINIT runs single-threaded before any request; `mail` is an internal function,
+    // so `internal_function` is the active union member.
+    unsafe {
+        let Some(f) = mail_function() else { return };
+        if let Some(orig) = f.internal_function.handler {
+            ORIGINAL.store(orig as usize, Ordering::SeqCst);
+            f.internal_function.handler = Some(mail_handler);
+        }
+    }
+}
+
+/// Gives `mail()` its own handler back. Matters when the module was loaded with dl() and its
+/// code is unmapped after shutdown.
+pub fn restore_mail_handler() {
+    let orig = ORIGINAL.swap(0, Ordering::SeqCst);
+    if orig == 0 {
+        return;
+    }
+    // SAFETY: MSHUTDOWN; `orig` was read from the same slot by `install_mail_handler`.
+    unsafe {
+        if let Some(f) = mail_function() {
+            f.internal_function.handler = Some(std::mem::transmute::<usize, Handler>(orig));
+        }
+    }
+}
+
+/// The arguments of a `mail()` call, parsed by PHP's own rules.
+pub struct MailArgs {
+    pub to: Vec<u8>,
+    pub subject: Vec<u8>,
+    pub message: Vec<u8>,
+    /// The additional headers as one string: given as a string (right-trimmed, as PHP does),
+    /// or built from an array by PHP's own `php_mail_build_headers()` (its checks and errors).
+    pub headers: Option<Vec<u8>>,
+    /// The headers were given as a string, not an array.
+    pub headers_as_string: bool,
+    pub params: Option<Vec<u8>>,
+}
+
+unsafe extern "C" fn mail_handler(ex: *mut zend_execute_data, retval: *mut zval) {
+    if !crate::php::ini::override_mail() {
+        let orig = ORIGINAL.load(Ordering::SeqCst);
+        if orig != 0 {
+            // SAFETY: the original handler, with the arguments PHP gave us.
+            unsafe { std::mem::transmute::<usize, Handler>(orig)(ex, retval) };
+        }
+        return;
+    }
+    // The engine's own guard: a panic becomes an Error exception, a bailout goes on to the
+    // engine; neither unwinds through this frame.
+    ext_php_rs::zend::run_handler(AssertUnwindSafe(|| {
+        // SAFETY: `ex` is this call's frame, valid for the duration of the handler.
+        let Some(args) = (unsafe { mail_args(ex) }) else {
+            return; // PHP threw (ArgumentCountError, TypeError, ValueError)
+        };
+        let ok = crate::php::mail_override::handle(args);
+        // SAFETY: PHP's return value slot for this call.
+        if let Some(rv) = unsafe { retval.as_mut() } {
+            rv.set_bool(ok);
+        }
+    }));
+}
+
+/// Parses `mail()`'s arguments exactly as PHP's own `mail()` does (`ZEND_PARSE_PARAMETERS`
+/// with `Z_PARAM_PATH` x3, `Z_PARAM_ARRAY_HT_OR_STR`, `Z_PARAM_PATH_STR`), so the same calls
+/// give the same TypeError, ValueError, deprecation and coercion. `None` when PHP threw.
+unsafe fn mail_args(ex: *mut zend_execute_data) -> Option<MailArgs> {
+    let (mut to, mut to_len) = (std::ptr::null::<c_char>(), 0usize);
+    let (mut subject, mut subject_len) = (std::ptr::null::<c_char>(), 0usize);
+    let (mut message, mut message_len) = (std::ptr::null::<c_char>(), 0usize);
+    let mut headers: *mut zval = std::ptr::null_mut();
+    let (mut params, mut params_len) = (std::ptr::null::<c_char>(), 0usize);
+    // SAFETY: `ex` is the running call's frame; the pointers receive values PHP owns for the
+    // duration of the call ("p": NUL-free strings; "z": the zval as passed).
+    let parsed = unsafe {
+        zend_parse_parameters(
+            (*ex).This.u2.num_args,
+            c"ppp|zp".as_ptr(),
+            &mut to,
+            &mut to_len,
+            &mut subject,
+            &mut subject_len,
+            &mut message,
+            &mut message_len,
+            &mut headers,
+            &mut params,
+            &mut params_len,
+        )
+    };
+    if parsed != 0 {
+        return None;
+    }
+    let bytes = |p: *const c_char, len: usize| -> Vec<u8> {
+        if p.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: PHP gave a pointer to `len` bytes.
+            unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec() }
+        }
+    };
+    let mut args = MailArgs {
+        to: bytes(to, to_len),
+        subject: bytes(subject, subject_len),
+        message: bytes(message, message_len),
+        headers: None,
+        headers_as_string: false,
+        params: (!params.is_null()).then(|| bytes(params, params_len)),
+    };
+    // SAFETY: null, or the 4th argument's zval.
+    let Some(z) = (unsafe { headers.as_mut() }) else {
+        return Some(args);
+    };
+    let zv: &mut Zval = z;
+    if let Some(ht) = zv.array() {
+        // SAFETY: an array argument; php_mail_build_headers reads it and returns a new string
+        // (or NULL with an exception thrown).
+        let built = unsafe { php_mail_build_headers(std::ptr::from_ref(ht).cast_mut()) };
+        if ExecutorGlobals::has_exception() || built.is_null() {
+            if !built.is_null() {
+                // SAFETY: a string we own.
+                drop(unsafe { ZBox::from_raw(built.cast::<ZendStr>()) });
+            }
+            return if ExecutorGlobals::has_exception() {
+                None
+            } else {
+                Some(args)
+            };
+        }
+        // SAFETY: a new zend_string we own; freed when the box drops.
+        let built = unsafe { ZBox::from_raw(built.cast::<ZendStr>()) };
+        args.headers = Some(built.as_bytes().to_vec());
+        return Some(args);
+    }
+    let text = match zv.zend_str() {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            // Not an array or a string: PHP's weak-mode conversion (int, float, bool, null
+            // with its deprecation, Stringable), or its TypeError in strict mode.
+            let mut out: *mut zend_string = std::ptr::null_mut();
+            // SAFETY: the argument zval; on success `out` points to the converted string, owned
+            // by the zval.
+            let ok = unsafe { zend_parse_arg_str_slow(z, &mut out, 4) };
+            if !ok {
+                if !ExecutorGlobals::has_exception() {
+                    // SAFETY: the same error ZPP raises for Z_PARAM_ARRAY_HT_OR_STR.
+                    unsafe {
+                        zend_wrong_parameter_type_error(
+                            4,
+                            ffi::_zend_expected_type_Z_EXPECTED_ARRAY_OR_STRING as c_uint,
+                            z,
+                        )
+                    };
+                }
+                return None;
+            }
+            if ExecutorGlobals::has_exception() {
+                return None; // a deprecation turned into an exception by an error handler
+            }
+            // SAFETY: set by zend_parse_arg_str_slow on success.
+            match unsafe { out.cast::<ZendStr>().as_ref() } {
+                Some(s) => s.as_bytes().to_vec(),
+                None => Vec::new(),
+            }
+        }
+    };
+    if text.contains(&0) {
+        // SAFETY: format with no arguments; PHP's own message for this case.
+        unsafe { zend_argument_value_error(4, c"must not contain any null bytes".as_ptr()) };
+        return None;
+    }
+    let end = text
+        .iter()
+        .rposition(|b| !b" \t\n\r\x0b\0".contains(b))
+        .map_or(0, |i| i + 1);
+    args.headers = Some(text[..end].to_vec());
+    args.headers_as_string = true;
+    Some(args)
+}
+
+/// The date as PHP's own mail.log writes it: `date("d-M-Y H:i:s e")` in date.timezone.
+pub fn mail_log_date() -> String {
+    // SAFETY: time(NULL) cannot fail.
+    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    let format = c"d-M-Y H:i:s e";
+    // SAFETY: a NUL-terminated format with its length; returns a new string we own.
+    let s = unsafe { php_format_date(format.as_ptr(), format.count_bytes(), now, true) };
+    if s.is_null() {
+        return String::new();
+    }
+    // SAFETY: a new zend_string we own; freed when the box drops.
+    let s = unsafe { ZBox::from_raw(s.cast::<ZendStr>()) };
+    String::from_utf8_lossy(s.as_bytes()).into_owned()
+}
+
+/// To syslog, as PHP's own mail.log=syslog does (honouring syslog.ident and facility).
+pub fn syslog_notice(line: &str) {
+    let c = c_text(line);
+    // SAFETY: format "%s" with a NUL-terminated string.
+    unsafe { php_syslog(LOG_NOTICE, c"%s".as_ptr(), c.as_ptr()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exceptions
+
+/// Sets a public property of the exception PHP is about to throw (the one pending in
+/// `EG(exception)`).
+pub fn set_pending_exception_property(name: &str, values: &[String]) {
+    let globals = ExecutorGlobals::get();
+    // SAFETY: EG(exception) is null or the pending exception object, alive while pending.
+    let Some(obj) = (unsafe { globals.exception.as_mut() }) else {
+        return;
+    };
+    let _ = obj.set_property(name, values.to_vec());
+}

@@ -1,0 +1,321 @@
+//! One SMTP connection and the order of things on it: open (connect, greeting, EHLO, STARTTLS,
+//! AUTH), send, reset, noop, quit.
+//!
+//! lettre gives the protocol pieces (command formatting, reply parsing, EHLO capabilities, auth
+//! mechanisms); the connection layer is ours because lettre's keeps the socket private: we need
+//! TCP_NODELAY, per-step time limits that also cover DNS and the TLS handshake, and pipelined
+//! writes (one write for MAIL+RCPT+DATA, one for the message and its final dot), or every mail
+//! pays for Nagle's algorithm meeting the server's delayed ACK (~40 ms).
+//!
+//! Whether a connection may carry another message is decided in one place: `in_step` is cleared
+//! when an exchange starts and set again only when it ends with every reply read and no
+//! transaction open (`settle`). A timeout, a closed socket, a reply we could not parse or a 421
+//! leave it cleared, and the pool never keeps such a connection.
+
+mod auth;
+pub mod net;
+pub mod reply;
+mod session;
+pub mod txn;
+
+use std::io;
+use std::time::Instant;
+
+use lettre::transport::smtp::commands::{Noop, Quit, Rset};
+use lettre::transport::smtp::response::Response;
+
+pub use net::{Budget, Deadline, Idle};
+pub use reply::Capabilities;
+
+use crate::config::Settings;
+use crate::error::{about, Error, Reply, Result, Stage};
+use net::Stream;
+
+/// The log target of the SMTP conversation (AUTH data is never in it).
+pub const WIRE_LOG: &str = "smtp::wire";
+
+/// What a connection learnt about its server that the next connection to it may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Recipients the server took in one transaction before it said "too many".
+    pub rcpt_limit: Option<usize>,
+}
+
+pub struct Connection {
+    stream: Stream,
+    rbuf: Vec<u8>,
+    /// Read buffer, reused: no zeroing of a fresh buffer per read.
+    scratch: Vec<u8>,
+    host: String,
+    port: u16,
+    /// `smtp.debug`: the conversation goes to the log at info level, not just debug.
+    debug: bool,
+    caps: Capabilities,
+    in_step: bool,
+    pub facts: Facts,
+    /// Messages accepted on this connection.
+    pub messages: u32,
+    pub last_used: Instant,
+}
+
+impl Connection {
+    /// Connects, reads the greeting, says EHLO, upgrades to TLS and logs in as the settings say.
+    pub fn open(s: &Settings, budget: &Budget) -> Result<Connection> {
+        let addrs = net::resolve(&s.host, s.port, budget.step())?;
+        let mut conn = Connection::connect(s, &addrs, budget)?;
+        conn.greet(budget)?;
+        conn.hello(s, budget)?;
+        conn.secure(s, budget)?;
+        conn.login(s, budget)?;
+        Ok(conn)
+    }
+
+    /// TCP connect to the first address that answers (and the TLS handshake for implicit TLS).
+    pub fn connect(
+        s: &Settings,
+        addrs: &[std::net::SocketAddr],
+        budget: &Budget,
+    ) -> Result<Connection> {
+        let tcp = net::connect(&s.host, s.port, addrs, budget)?;
+        let mut conn = Connection {
+            stream: Stream::new(tcp),
+            rbuf: Vec::with_capacity(1024),
+            scratch: vec![0; 16 * 1024],
+            host: s.host.clone(),
+            port: s.port,
+            debug: s.debug,
+            caps: Capabilities::default(),
+            in_step: false,
+            facts: Facts::default(),
+            messages: 0,
+            last_used: Instant::now(),
+        };
+        if s.implicit_tls {
+            conn.start_tls(s, budget)?;
+        }
+        Ok(conn)
+    }
+
+    pub fn set_debug(&mut self, on: bool) {
+        self.debug = on;
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// The TLS protocol and cipher suite in use, for the doctor.
+    pub fn tls_description(&self) -> Option<String> {
+        let tls = self.stream.tls()?;
+        let version = match tls.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+            other => format!("{other:?}"),
+        };
+        let suite = tls
+            .negotiated_cipher_suite()?
+            .suite()
+            .as_str()
+            .unwrap_or("unknown cipher suite");
+        Some(format!("{version}, {suite}"))
+    }
+
+    /// Every reply read, no transaction open, no 421: the connection may carry another message.
+    pub fn is_reusable(&self) -> bool {
+        self.in_step
+    }
+
+    /// Before reusing a kept connection: did the server say or close anything while it was
+    /// idle? (A server that times out idle clients may have queued "421 Idle timeout".)
+    pub fn idle_state(&mut self) -> Idle {
+        if !self.rbuf.is_empty() {
+            return Idle::Input;
+        }
+        let state = self.stream.idle_state();
+        if state == Idle::Input && self.wire_enabled() {
+            let deadline = Budget::new(std::time::Duration::from_millis(1), None).step();
+            if let Ok(n) = self.stream.read(&mut self.scratch, deadline) {
+                let text = String::from_utf8_lossy(&self.scratch[..n]).into_owned();
+                self.wire(format_args!("S: {} (sent while idle)", text.trim_end()));
+            }
+        }
+        state
+    }
+
+    /// RSET: ends any transaction.
+    pub fn reset(&mut self, budget: &Budget) -> Result<()> {
+        self.expect_250(&Rset.to_string(), Stage::Reset, budget)
+    }
+
+    /// NOOP, for checking an idle connection before reuse.
+    pub fn noop(&mut self, budget: &Budget) -> Result<()> {
+        self.expect_250(&Noop.to_string(), Stage::Noop, budget)
+    }
+
+    fn expect_250(&mut self, cmd: &str, stage: Stage, budget: &Budget) -> Result<()> {
+        self.in_step = false;
+        self.send_command(cmd, stage, budget)?;
+        let reply = self.read_reply(stage, budget.step())?;
+        if reply.code != 250 {
+            return Err(self.refused(stage, reply, "", None));
+        }
+        self.settle(&reply);
+        Ok(())
+    }
+
+    /// Says goodbye without waiting for the answer (as Postfix's smtp_skip_quit_response):
+    /// the mail is already accepted, and the 221 would cost a round trip.
+    pub fn quit(mut self) {
+        let deadline = Budget::new(std::time::Duration::from_millis(200), None).step();
+        let cmd = Quit.to_string();
+        self.wire(format_args!("C: {}", cmd.trim_end()));
+        if self.stream.write_all(cmd.as_bytes(), deadline).is_ok() {
+            self.stream.close(deadline);
+        }
+    }
+
+    /// The exchange ended with every reply read: the connection is in step unless the server
+    /// said it is closing.
+    fn settle(&mut self, last: &Reply) {
+        self.in_step = last.code != 421;
+    }
+
+    /// A refusal, classified by what it is about.
+    fn refused(&mut self, stage: Stage, reply: Reply, sender: &str, rcpt: Option<&str>) -> Error {
+        Error::Rejected {
+            stage,
+            about: about(stage, &reply, sender, rcpt),
+            reply,
+        }
+    }
+
+    /// The SMTP conversation, for `smtp.debug` or RUST_LOG.
+    fn wire(&self, line: std::fmt::Arguments<'_>) {
+        log::log!(target: WIRE_LOG, self.wire_level(), "{}:{} {}", self.host, self.port, line);
+    }
+
+    fn wire_level(&self) -> log::Level {
+        if self.debug {
+            log::Level::Info
+        } else {
+            log::Level::Debug
+        }
+    }
+
+    /// Whether wire lines are wanted at all: spares building them on the hot path.
+    fn wire_enabled(&self) -> bool {
+        log::log_enabled!(target: WIRE_LOG, self.wire_level())
+    }
+
+    fn send_command(&mut self, cmd: &str, stage: Stage, budget: &Budget) -> Result<()> {
+        self.wire(format_args!("C: {}", cmd.trim_end()));
+        self.write(cmd.as_bytes(), stage, budget.step())
+    }
+
+    /// Like `send_command`, but the line never reaches the log.
+    fn send_secret(&mut self, cmd: &str, budget: &Budget) -> Result<()> {
+        self.wire(format_args!("C: <authentication data hidden>"));
+        self.write(cmd.as_bytes(), Stage::Auth, budget.step())
+    }
+
+    fn write(&mut self, bytes: &[u8], stage: Stage, deadline: Deadline) -> Result<()> {
+        self.stream
+            .write_all(bytes, deadline)
+            .map_err(|e| self.io_error(stage, e, deadline))
+    }
+
+    /// Reads one reply.
+    fn read_reply(&mut self, stage: Stage, deadline: Deadline) -> Result<Reply> {
+        self.read_response(stage, deadline).map(|(r, _)| r)
+    }
+
+    /// Reads one complete (possibly multi-line) reply; the lettre `Response` too when the reply
+    /// was not a single line.
+    fn read_response(
+        &mut self,
+        stage: Stage,
+        deadline: Deadline,
+    ) -> Result<(Reply, Option<Response>)> {
+        let raw = self.read_raw(stage, deadline)?;
+        reply::parse(&raw).map_err(|detail| Error::Protocol { stage, detail })
+    }
+
+    /// The bytes of the next complete reply.
+    fn read_raw(&mut self, stage: Stage, deadline: Deadline) -> Result<Vec<u8>> {
+        loop {
+            if let Some(end) = reply::complete_len(&self.rbuf) {
+                let raw: Vec<u8> = self.rbuf.drain(..end).collect();
+                if self.wire_enabled() {
+                    let text = String::from_utf8_lossy(&raw);
+                    self.wire(format_args!(
+                        "S: {}",
+                        text.trim_end().replace("\r\n", " | ")
+                    ));
+                }
+                return Ok(raw);
+            }
+            if self.rbuf.len() > 64 * 1024 {
+                return Err(Error::Protocol {
+                    stage,
+                    detail: "reply longer than 64 KiB".into(),
+                });
+            }
+            if let Some(line_end) = self.rbuf.iter().position(|&b| b == b'\n') {
+                if !reply::line_ok(&self.rbuf[..line_end]) {
+                    return Err(Error::Protocol {
+                        stage,
+                        detail: format!(
+                            "{:?}",
+                            String::from_utf8_lossy(&self.rbuf[..line_end.min(80)]).trim_end()
+                        ),
+                    });
+                }
+            }
+            match self.stream.read(&mut self.scratch, deadline) {
+                Ok(0) => {
+                    return Err(Error::Closed {
+                        host: self.host.clone(),
+                        stage,
+                    })
+                }
+                Ok(n) => self.rbuf.extend_from_slice(&self.scratch[..n]),
+                Err(e) => return Err(self.io_error(stage, e, deadline)),
+            }
+        }
+    }
+
+    fn io_error(&self, stage: Stage, e: io::Error, deadline: Deadline) -> Error {
+        if let Some(tls_err) = crate::tls::rustls_error(&e) {
+            return Error::Tls {
+                host: self.host.clone(),
+                problem: crate::tls::problem(tls_err),
+            };
+        }
+        let timeout = Error::Timeout {
+            host: self.host.clone(),
+            port: self.port,
+            stage,
+            limit: deadline.limit(),
+        };
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timeout,
+            _ if deadline.remaining().is_none() => timeout,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => Error::Closed {
+                host: self.host.clone(),
+                stage,
+            },
+            _ => Error::Io {
+                host: self.host.clone(),
+                stage,
+                detail: e.to_string(),
+            },
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! The socket under a connection: time limits, name resolution and connect, and a stream that
+//! is plain TCP or TLS over it. rustls is driven by hand (one `read_tls`/`write_tls` per
+//! syscall, the socket timeout re-armed before each) so that every wait ends by its deadline,
+//! the TLS handshake included: a peer that trickles bytes cannot keep a call alive.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use rustls::ClientConnection;
+
+use crate::error::{Error, Limit, Result, Stage};
+
+/// How far past its deadline a blocking call may end: socket timeouts are re-armed only when
+/// the one in force could overshoot by more (two syscalls saved per read and write).
+const SLACK: Duration = Duration::from_millis(50);
+
+/// RFC 5321 4.5.3.2.6: a client should wait 10 minutes for the reply to the end of data. Used
+/// only when `smtp.max_time` is 0 (no cap).
+const FINAL_REPLY_WITHOUT_CAP: Duration = Duration::from_secs(600);
+
+/// The time limits of one call: `step` for each wait (smtp.timeout), `end` for the whole call
+/// (smtp.max_time).
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    step: Duration,
+    end: Option<(Instant, Duration)>,
+}
+
+impl Budget {
+    pub fn new(step: Duration, total: Option<Duration>) -> Budget {
+        Budget {
+            step,
+            end: total.map(|t| (Instant::now() + t, t)),
+        }
+    }
+
+    /// The deadline of a step that starts now.
+    pub fn step(&self) -> Deadline {
+        self.within(self.step)
+    }
+
+    /// The deadline for the reply to the end of the message: all that is left of the call,
+    /// since giving up there leaves the outcome unknown.
+    pub fn final_reply(&self) -> Deadline {
+        match self.end {
+            Some((at, total)) => Deadline {
+                at,
+                limit: Limit::Total(total),
+            },
+            None => self.within(FINAL_REPLY_WITHOUT_CAP.max(self.step)),
+        }
+    }
+
+    /// The same end, with a shorter step (checking a kept connection).
+    pub fn with_step(&self, step: Duration) -> Budget {
+        Budget {
+            step: step.min(self.step),
+            end: self.end,
+        }
+    }
+
+    pub fn step_length(&self) -> Duration {
+        self.step
+    }
+
+    /// Whether the whole call's time is up.
+    pub fn exhausted(&self) -> bool {
+        self.end.is_some_and(|(at, _)| Instant::now() >= at)
+    }
+
+    fn within(&self, step: Duration) -> Deadline {
+        let step_end = Instant::now() + step;
+        match self.end {
+            Some((at, total)) if at < step_end => Deadline {
+                at,
+                limit: Limit::Total(total),
+            },
+            _ => Deadline {
+                at: step_end,
+                limit: Limit::Step(step),
+            },
+        }
+    }
+}
+
+/// The moment a wait must end, and which limit set it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    limit: Limit,
+}
+
+impl Deadline {
+    /// Time left, or `None` when the deadline has passed.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.at
+            .checked_duration_since(Instant::now())
+            .filter(|d| *d >= Duration::from_millis(1))
+    }
+
+    pub fn limit(&self) -> Limit {
+        self.limit
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "deadline reached")
+}
+
+/// Whether the peer sent something, or went away, while the connection was idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    Quiet,
+    Input,
+    Closed,
+}
+
+/// Plain TCP, or TLS over it.
+pub struct Stream {
+    tcp: TcpStream,
+    tls: Option<Box<ClientConnection>>,
+    /// The socket timeouts in force, to avoid setting them again for every read and write.
+    armed_read: Option<Duration>,
+    armed_write: Option<Duration>,
+}
+
+impl Stream {
+    pub fn new(tcp: TcpStream) -> Stream {
+        // One write per command group, so Nagle has nothing to hold back (the 40 ms trap).
+        let _ = tcp.set_nodelay(true);
+        Stream {
+            tcp,
+            tls: None,
+            armed_read: None,
+            armed_write: None,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    pub fn tls(&self) -> Option<&ClientConnection> {
+        self.tls.as_deref()
+    }
+
+    /// Sets the socket timeout so that a blocking call started now ends by the deadline.
+    fn arm(&mut self, deadline: Deadline, read: bool, force: bool) -> io::Result<()> {
+        let left = deadline.remaining().ok_or_else(timed_out)?;
+        let armed = if read {
+            &mut self.armed_read
+        } else {
+            &mut self.armed_write
+        };
+        if !force && armed.is_some_and(|a| a <= left + SLACK) {
+            return Ok(());
+        }
+        if read {
+            self.tcp.set_read_timeout(Some(left))?;
+        } else {
+            self.tcp.set_write_timeout(Some(left))?;
+        }
+        *armed = Some(left);
+        Ok(())
+    }
+
+    /// A socket timeout fired: the deadline has passed, or the armed timeout was shorter than
+    /// what is left (then the caller arms again and retries).
+    fn expired(deadline: Deadline, e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) && deadline.remaining().is_none()
+    }
+
+    fn is_timeout(e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        )
+    }
+
+    /// Reads what is there (waiting for at least one byte); `Ok(0)` when the peer closed.
+    pub fn read(&mut self, buf: &mut [u8], deadline: Deadline) -> io::Result<usize> {
+        let mut force = false;
+        loop {
+            if let Some(tls) = self.tls.as_deref_mut() {
+                match tls.reader().read(buf) {
+                    Ok(n) => return Ok(n),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                self.flush_tls(deadline)?;
+                self.arm(deadline, true, force)?;
+                let tls = self.tls.as_deref_mut().expect("TLS is on");
+                match tls.read_tls(&mut self.tcp) {
+                    // The peer closed: rustls now reports a clean close or an unexpected EOF.
+                    Ok(0) => {
+                        return match tls.reader().read(buf) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                            other => other,
+                        }
+                    }
+                    Ok(_) => {
+                        if let Err(e) = tls.process_new_packets() {
+                            // Let the peer know why (the alert is queued), then give up.
+                            let _ = self.flush_tls(deadline);
+                            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                        }
+                    }
+                    Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
+                    Err(e) if Self::is_timeout(&e) => force = true,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            } else {
+                self.arm(deadline, true, force)?;
+                match self.tcp.read(buf) {
+                    Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
+                    Err(e) if Self::is_timeout(&e) => force = true,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    other => return other,
+                }
+            }
+        }
+    }
+
+    /// Writes all of `data` (through TLS when on) by the deadline.
+    pub fn write_all(&mut self, data: &[u8], deadline: Deadline) -> io::Result<()> {
+        if self.tls.is_none() {
+            return self.write_tcp(data, deadline);
+        }
+        let mut off = 0;
+        while off < data.len() {
+            let tls = self.tls.as_deref_mut().expect("TLS is on");
+            off += tls.writer().write(&data[off..])?;
+            self.flush_tls(deadline)?;
+        }
+        Ok(())
+    }
+
+    fn write_tcp(&mut self, mut data: &[u8], deadline: Deadline) -> io::Result<()> {
+        let mut force = false;
+        while !data.is_empty() {
+            self.arm(deadline, false, force)?;
+            match self.tcp.write(data) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => data = &data[n..],
+                Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
+                Err(e) if Self::is_timeout(&e) => force = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends what rustls has queued (records, alerts).
+    fn flush_tls(&mut self, deadline: Deadline) -> io::Result<()> {
+        let mut force = false;
+        loop {
+            let Some(tls) = self.tls.as_deref() else {
+                return Ok(());
+            };
+            if !tls.wants_write() {
+                return Ok(());
+            }
+            self.arm(deadline, false, force)?;
+            let tls = self.tls.as_deref_mut().expect("TLS is on");
+            match tls.write_tls(&mut self.tcp) {
+                Ok(_) => {}
+                Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
+                Err(e) if Self::is_timeout(&e) => force = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs the TLS handshake over this socket; TLS is on afterwards. A rustls error comes back
+    /// inside the `io::Error` (see `tls::rustls_error`).
+    pub fn start_tls(&mut self, conn: ClientConnection, deadline: Deadline) -> io::Result<()> {
+        self.tls = Some(Box::new(conn));
+        let mut force = false;
+        loop {
+            self.flush_tls(deadline)?;
+            let tls = self.tls.as_deref_mut().expect("TLS is on");
+            if !tls.is_handshaking() {
+                return Ok(());
+            }
+            self.arm(deadline, true, force)?;
+            let tls = self.tls.as_deref_mut().expect("TLS is on");
+            match tls.read_tls(&mut self.tcp) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(_) => {
+                    if let Err(e) = tls.process_new_packets() {
+                        let _ = self.flush_tls(deadline);
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                    }
+                }
+                Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
+                Err(e) if Self::is_timeout(&e) => force = true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Looks, without waiting, whether the peer sent anything or closed while we were idle.
+    /// TLS records that carry no data (session tickets, key updates) are taken in and ignored.
+    pub fn idle_state(&mut self) -> Idle {
+        let mut byte = [0u8; 1];
+        // SAFETY: a valid socket and a 1-byte buffer; MSG_PEEK leaves the data in the socket and
+        // MSG_DONTWAIT makes the call return at once.
+        let n = unsafe {
+            libc::recv(
+                self.tcp.as_raw_fd(),
+                byte.as_mut_ptr().cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        let socket = match n {
+            0 => return Idle::Closed,
+            n if n > 0 => Idle::Input,
+            _ => match io::Error::last_os_error().kind() {
+                io::ErrorKind::WouldBlock => Idle::Quiet,
+                _ => return Idle::Closed,
+            },
+        };
+        let Some(tls) = self.tls.as_deref_mut() else {
+            return socket;
+        };
+        if socket == Idle::Input {
+            if self.tcp.set_nonblocking(true).is_err() {
+                return Idle::Closed;
+            }
+            let got = tls.read_tls(&mut self.tcp);
+            let _ = self.tcp.set_nonblocking(false);
+            match got {
+                Ok(0) => return Idle::Closed,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return Idle::Closed,
+            }
+        }
+        match tls.process_new_packets() {
+            Ok(state) if state.peer_has_closed() => Idle::Closed,
+            Ok(state) if state.plaintext_bytes_to_read() > 0 => Idle::Input,
+            Ok(_) => Idle::Quiet,
+            Err(_) => Idle::Closed,
+        }
+    }
+
+    /// Ends TLS politely (close_notify), waiting at most until the deadline.
+    pub fn close(&mut self, deadline: Deadline) {
+        if let Some(tls) = self.tls.as_deref_mut() {
+            tls.send_close_notify();
+            let _ = self.flush_tls(deadline);
+        }
+    }
+}
+
+/// Resolves the host under the deadline. getaddrinfo has no timeout of its own, so a name
+/// lookup runs on a short-lived thread we stop waiting for when time is up; addresses need no
+/// lookup.
+pub fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let name = bare.to_string();
+    std::thread::Builder::new()
+        .name("smtp-dns".into())
+        .spawn(move || {
+            let _ = tx.send(
+                (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|a| a.collect::<Vec<_>>()),
+            );
+        })
+        .map_err(|e| Error::Resolve {
+            host: host.to_string(),
+            detail: format!("cannot start the lookup: {e}"),
+        })?;
+    let left = deadline.remaining().unwrap_or_default();
+    match rx.recv_timeout(left) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(Error::Resolve {
+            host: host.to_string(),
+            detail: "no address found".into(),
+        }),
+        Ok(Err(e)) => Err(Error::Resolve {
+            host: host.to_string(),
+            detail: e.to_string(),
+        }),
+        Err(_) => Err(Error::Timeout {
+            host: host.to_string(),
+            port,
+            stage: Stage::Resolve,
+            limit: deadline.limit(),
+        }),
+    }
+}
+
+/// TCP connect to the first address that answers; each address gets a step of its own.
+pub fn connect(host: &str, port: u16, addrs: &[SocketAddr], budget: &Budget) -> Result<TcpStream> {
+    let mut last = None;
+    let mut limit = budget.step().limit();
+    for addr in addrs {
+        let deadline = budget.step();
+        limit = deadline.limit();
+        let Some(left) = deadline.remaining() else {
+            break;
+        };
+        match TcpStream::connect_timeout(addr, left) {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    let timeout = Error::Timeout {
+        host: host.to_string(),
+        port,
+        stage: Stage::Connect,
+        limit,
+    };
+    Err(match last {
+        None => timeout,
+        Some(e) => match e.kind() {
+            io::ErrorKind::ConnectionRefused => Error::Refused {
+                host: host.to_string(),
+                port,
+            },
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => timeout,
+            _ => Error::Connect {
+                host: host.to_string(),
+                port,
+                detail: e.to_string(),
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_never_outlasts_the_call() {
+        let b = Budget::new(Duration::from_secs(10), Some(Duration::from_secs(1)));
+        let d = b.step();
+        assert_eq!(d.limit(), Limit::Total(Duration::from_secs(1)));
+        assert!(d.remaining().unwrap() <= Duration::from_secs(1));
+        let b = Budget::new(Duration::from_secs(1), Some(Duration::from_secs(30)));
+        assert_eq!(b.step().limit(), Limit::Step(Duration::from_secs(1)));
+        assert_eq!(
+            b.final_reply().limit(),
+            Limit::Total(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn without_a_cap_the_final_reply_gets_rfc_5321s_ten_minutes() {
+        let b = Budget::new(Duration::from_secs(5), None);
+        assert_eq!(
+            b.final_reply().limit(),
+            Limit::Step(FINAL_REPLY_WITHOUT_CAP)
+        );
+        assert!(!b.exhausted());
+    }
+
+    #[test]
+    fn shorter_step_for_checks() {
+        let b = Budget::new(Duration::from_secs(10), Some(Duration::from_secs(30)));
+        assert_eq!(
+            b.with_step(Duration::from_secs(2)).step().limit(),
+            Limit::Step(Duration::from_secs(2))
+        );
+    }
+}
