@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use smtp::error::{Error, Stage};
+use smtp::error::{About, Error, Limit, Outcome, Stage};
 use smtp::pool;
 
 /// `msg` contains every one of `words` (case-insensitive).
@@ -21,13 +21,13 @@ fn says(e: &Error, words: &[&str]) {
     }
 }
 
-fn rejected(e: &Error) -> (Stage, Option<String>, u16) {
+fn rejected(e: &Error) -> (Stage, About, u16) {
     match e {
         Error::Rejected {
             stage,
-            subject,
+            about,
             reply,
-        } => (*stage, subject.clone(), reply.code),
+        } => (*stage, about.clone(), reply.code),
         other => panic!("expected Error::Rejected, got {other:?}: {other}"),
     }
 }
@@ -64,9 +64,9 @@ fn silent_server_times_out_without_hanging() {
         "gave up early: {took:?}"
     );
     match &e {
-        Error::Timeout { stage, after, .. } => {
+        Error::Timeout { stage, limit, .. } => {
             assert_eq!(*stage, Stage::Greeting);
-            assert_eq!(*after, Duration::from_secs(1));
+            assert_eq!(*limit, Limit::Step(Duration::from_secs(1)));
         }
         other => panic!("expected Timeout, got {other:?}"),
     }
@@ -120,9 +120,9 @@ fn mail_from_550_refused_sender() {
         args.extend_from_slice(flags);
         let srv = FaultServer::start(&args);
         let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
-        let (stage, subject, code) = rejected(&e);
+        let (stage, about, code) = rejected(&e);
         assert_eq!(stage, Stage::MailFrom, "{flags:?}");
-        assert_eq!(subject.as_deref(), Some(FROM));
+        assert_eq!(about, About::Sender(FROM.into()));
         assert_eq!(code, 550);
         says(
             &e,
@@ -165,9 +165,9 @@ fn rcpt_550_delivers_to_nobody() {
         let srv = FaultServer::start(&args);
         let msg = message(to, "rcpt", b"body\n", "<rcpt.1@test.example>");
         let e = pool::send(&srv.settings(&[]), &msg).unwrap_err();
-        let (stage, subject, code) = rejected(&e);
+        let (stage, about, code) = rejected(&e);
         assert_eq!(stage, Stage::RcptTo, "{flags:?}");
-        assert_eq!(subject.as_deref(), Some("bad@example.test"));
+        assert_eq!(about, About::Recipient("bad@example.test".into()));
         assert_eq!(code, 550);
         says(
             &e,
@@ -208,8 +208,9 @@ fn data_554_is_not_accepted() {
 fn dot_451_is_transient() {
     let srv = FaultServer::start(&["--reply", "DOT=451 4.3.0 Try again\\nlater"]);
     let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
-    assert_eq!(rejected(&e).0, Stage::Message);
+    assert_eq!(rejected(&e).0, Stage::FinalReply);
     assert_eq!(e.smtp_code(), 451);
+    assert_eq!(e.outcome(), Outcome::NotSent);
     assert!(e.reply().unwrap().is_transient());
     says(
         &e,
@@ -221,42 +222,97 @@ fn dot_451_is_transient() {
             "temporary failure",
         ],
     );
+    // The server had the whole message and refused it: recorded, with its 451.
+    let got = srv.wait_received(1);
+    assert_eq!(got[0].reply(), Some(451));
     assert!(srv.messages().is_empty());
 }
 
 #[test]
-fn middata_close_is_reported_as_closed() {
+fn middata_close_is_never_reported_as_not_sent_once_the_message_was_written() {
+    // The server hangs up while the message is still arriving. The client wrote all of it (one
+    // write) and got no final reply: it cannot know, so the outcome is unknown, never "not
+    // sent" (unless the write itself failed, which proves the end never left).
     let srv = FaultServer::start(&["--action", "MIDDATA=close"]);
     let started = Instant::now();
     let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     match &e {
-        Error::Closed { stage, .. } => assert_eq!(*stage, Stage::Message),
-        other => panic!("expected Closed, got {other:?}: {other}"),
+        Error::Unknown { cause, unknown, .. } => {
+            assert_eq!(cause.stage(), Some(Stage::FinalReply), "{e:?}");
+            assert_eq!(unknown, &["a@example.test"]);
+            says(&e, &["closed the connection", "may have been delivered"]);
+            assert!(!e.to_string().contains("not sent"), "{e}");
+        }
+        Error::Closed {
+            stage: Stage::Message,
+            ..
+        } => says(&e, &["not sent"]),
+        other => panic!("expected Unknown, got {other:?}: {other}"),
     }
-    says(&e, &["closed the connection"]);
     assert_eq!(e.smtp_code(), 0);
-    assert!(srv.messages().is_empty());
+    assert!(srv.received().is_empty());
 }
 
 #[test]
-fn dot_silent_times_out_without_hanging() {
+fn no_reply_after_the_dot_is_unknown_and_waits_for_max_time_not_timeout() {
+    // The server has the whole message and never answers. The wait for the final reply may use
+    // what is left of max_time (2 s), not just timeout (0.5 s); then the outcome is unknown.
     let srv = FaultServer::start(&["--action", "DOT=silent"]);
     let started = Instant::now();
     let e = pool::send(
-        &srv.settings(&[("timeout", "1")]),
+        &srv.settings(&[("timeout", "0.5"), ("max_time", "2")]),
         &simple("a@example.test", 1),
     )
     .unwrap_err();
     let took = started.elapsed();
     assert!(took < Duration::from_secs(3), "took {took:?}");
-    match &e {
-        Error::Timeout { stage, .. } => assert_eq!(*stage, Stage::Message),
-        other => panic!("expected Timeout, got {other:?}: {other}"),
-    }
-    says(&e, &["stopped answering", "within 1 s"]);
+    assert!(
+        took >= Duration::from_millis(1800),
+        "gave up early: {took:?}"
+    );
+    let Error::Unknown {
+        cause,
+        message_id,
+        unknown,
+        delivered,
+        undelivered,
+    } = &e
+    else {
+        panic!("expected Unknown, got {e:?}: {e}");
+    };
+    assert!(
+        matches!(
+            **cause,
+            Error::Timeout {
+                stage: Stage::FinalReply,
+                limit: Limit::Total(_),
+                ..
+            }
+        ),
+        "{cause:?}"
+    );
+    assert_eq!(unknown, &["a@example.test"]);
+    assert!(delivered.is_empty() && undelivered.is_empty());
+    assert_eq!(message_id, &simple("a@example.test", 1).message_id);
+    says(
+        &e,
+        &[
+            "no reply",
+            "after the end of the message",
+            "may have been delivered",
+            "do not send it again blindly",
+            "smtp.max_time = 2 s",
+        ],
+    );
+    assert!(!e.to_string().contains("not sent"), "{e}");
     assert_eq!(e.smtp_code(), 0);
-    assert!(srv.messages().is_empty());
+    assert_eq!(e.outcome(), Outcome::Unknown);
+    // The server has it (no reply given), and it was not sent a second time.
+    let got = srv.wait_received(1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].reply(), None);
+    assert_eq!(srv.connections_opened(), 1);
 }
 
 #[test]
@@ -273,7 +329,10 @@ fn starttls_refused_454() {
     let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
     assert_eq!(rejected(&e).0, Stage::StartTls);
     assert_eq!(e.smtp_code(), 454);
-    says(&e, &["refused to start TLS", "454 4.7.0 TLS not available"]);
+    says(
+        &e,
+        &["cannot start TLS right now", "454 4.7.0 TLS not available"],
+    );
     // No fallback to clear text.
     assert!(
         !srv.transcript().contains("C: MAIL"),
@@ -291,9 +350,9 @@ fn auth_535_wrong_password() {
         ("password", "Wr0ng-Pa55"),
     ]);
     let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
-    let (stage, subject, code) = rejected(&e);
+    let (stage, about, code) = rejected(&e);
     assert_eq!(stage, Stage::Auth);
-    assert_eq!(subject.as_deref(), Some("wiki"));
+    assert_eq!(about, About::Session);
     assert_eq!(code, 535);
     says(&e, &["authentication failed", "535 5.7.8", "smtp.password"]);
     assert!(!e.to_string().contains("Wr0ng-Pa55"));
@@ -382,39 +441,88 @@ fn silent_rcpt_times_out_and_delivers_nothing() {
 }
 
 #[test]
-fn slow_server_within_the_timeout_is_fine() {
+fn timeout_is_per_step_so_a_slow_server_still_delivers() {
+    // Every step takes 0.6 s, under timeout (1 s); all of them together take about 4 s, more
+    // than timeout. As with PEAR, PHPMailer, Symfony and msmtp, the mail goes out.
     let srv = FaultServer::start(&[
         "--action",
-        "GREETING=delay:0.3",
+        "GREETING=delay:0.6",
         "--action",
-        "DOT=delay:0.3",
+        "EHLO=delay:0.6",
+        "--action",
+        "MAIL=delay:0.6",
+        "--action",
+        "RCPT=delay:0.6",
+        "--action",
+        "DATA=delay:0.6",
+        "--action",
+        "DOT=delay:0.6",
     ]);
     let msg = simple("a@example.test", 1);
-    pool::send(&srv.settings(&[("timeout", "2")]), &msg).expect("slow but in time");
+    let started = Instant::now();
+    pool::send(&srv.settings(&[("timeout", "1")]), &msg).expect("slow steps, each in time");
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(srv.wait_messages(1)[0].eml, msg.data);
 }
 
 #[test]
-fn one_deadline_for_the_whole_send() {
-    // Each step is in time on its own (0.4 s), together they are not (timeout 1 s).
+fn max_time_caps_the_whole_call() {
+    // The same slow server with max_time 2: the call ends by then (give or take a little).
     let srv = FaultServer::start(&[
         "--action",
-        "GREETING=delay:0.4",
+        "GREETING=delay:0.6",
         "--action",
-        "EHLO=delay:0.4",
+        "EHLO=delay:0.6",
         "--action",
-        "MAIL=delay:0.4",
+        "MAIL=delay:0.6",
+        "--action",
+        "RCPT=delay:0.6",
     ]);
     let started = Instant::now();
     let e = pool::send(
-        &srv.settings(&[("timeout", "1")]),
+        &srv.settings(&[("timeout", "1"), ("max_time", "2")]),
         &simple("a@example.test", 1),
     )
     .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(3000), "{took:?}");
+    match &e {
+        Error::Timeout { limit, .. } => {
+            assert_eq!(*limit, Limit::Total(Duration::from_secs(2)), "{e:?}")
+        }
+        other => panic!("expected a timeout, got {other:?}: {other}"),
+    }
+    says(&e, &["smtp.max_time = 2 s", "not sent"]);
+    assert!(srv.received().is_empty());
+}
+
+#[test]
+fn a_server_that_never_greets_fails_after_timeout() {
+    let srv = FaultServer::start(&["--action", "GREETING=silent"]);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("timeout", "1"), ("max_time", "30")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    let took = started.elapsed();
     assert!(
-        started.elapsed() < Duration::from_millis(2500),
-        "{:?}",
-        started.elapsed()
+        took >= Duration::from_millis(900) && took < Duration::from_secs(2),
+        "{took:?}"
     );
-    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                stage: Stage::Greeting,
+                limit: Limit::Step(_),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }

@@ -10,7 +10,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::*;
-use smtp::error::{Error, Stage};
+use smtp::error::{Error, Outcome, Stage};
 use smtp::pool::{self, Stats};
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -49,6 +49,8 @@ fn delta(before: Stats) -> Stats {
         retries: now.retries - before.retries,
         messages_sent: now.messages_sent - before.messages_sent,
         failures: now.failures - before.failures,
+        unknown: now.unknown - before.unknown,
+        partial: now.partial - before.partial,
     }
 }
 
@@ -182,11 +184,11 @@ fn idle_close_by_server_is_caught_by_the_ping() {
 }
 
 #[test]
-fn idle_close_by_server_is_retried_when_not_pinged() {
+fn idle_close_by_server_is_seen_without_a_round_trip() {
     let _g = serial();
     let srv = FaultServer::start(&["--idle-close", "0.6"]);
-    // ping_after longer than the pause: the dead connection is used as is, fails at MAIL, and
-    // the message goes out on a new one.
+    // ping_after longer than the pause, so no NOOP: the look at the idle socket (no round trip)
+    // sees the server's close, and the message goes out on a new connection, no retry needed.
     let s = srv.settings(&with(&pooled("10"), &[]));
     let before = pool::stats();
     pool::send(&s, &msg(1)).expect("first send");
@@ -197,16 +199,17 @@ fn idle_close_by_server_is_retried_when_not_pinged() {
     pool::send(&s, &msg(2)).expect("second send on a connection the server closed");
     srv.wait_messages(2);
     exactly_once(&srv, &[id(1), id(2)]);
+    assert!(!srv.transcript_of(1).iter().any(|l| l == "C: NOOP"));
     let d = delta(before);
     assert_eq!(
         (d.connections_opened, d.retries, d.messages_sent, d.failures),
-        (2, 1, 2, 0),
+        (2, 0, 2, 0),
         "{d:?}"
     );
 }
 
 #[test]
-fn idle_close_with_421_is_retried() {
+fn idle_close_with_421_is_seen_before_reuse() {
     // The server says "421 4.4.2 Idle timeout" before closing: that unread reply must not be
     // taken as the answer to a later command, and each message must go out once.
     let _g = serial();
@@ -216,7 +219,7 @@ fn idle_close_with_421_is_retried() {
     let before = pool::stats();
     pool::send(&no_ping, &msg(1)).expect("send 1");
     srv.wait_transcript("idle 421 on connection 1", |t| t.contains("1 CLOSE"));
-    // Not pinged: the 421 is read as the reply to MAIL; retried on a new connection.
+    // Not pinged: the waiting 421 is seen before reuse; a new connection, no retry.
     pool::send(&no_ping, &msg(2)).expect("send 2");
     srv.wait_transcript("idle 421 on connection 2", |t| t.contains("2 CLOSE"));
     // Pinged: NOOP gets the 421; a new connection without a retry.
@@ -232,9 +235,17 @@ fn idle_close_with_421_is_retried() {
     let d = delta(before);
     assert_eq!(
         (d.connections_opened, d.retries, d.messages_sent, d.failures),
-        (3, 1, 3, 0),
+        (3, 0, 3, 0),
         "{d:?}"
     );
+    // Connection 1 carried only its first message: nothing was sent after the idle 421.
+    let mails = |c| {
+        srv.transcript_of(c)
+            .iter()
+            .filter(|l| l.starts_with("C: MAIL"))
+            .count()
+    };
+    assert_eq!((mails(1), mails(2)), (1, 1), "{}", srv.transcript());
 }
 
 #[test]
@@ -356,7 +367,10 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_timeout() {
     let _g = serial();
     let srv = FaultServer::start(&["--action", "DOT=delay:1.2"]);
     let slow = srv.settings(&with(&pooled("5"), &[("timeout", "5")]));
-    let hasty = srv.settings(&with(&pooled("5"), &[("timeout", "0.5")]));
+    let hasty = srv.settings(&with(
+        &pooled("5"),
+        &[("timeout", "0.5"), ("max_time", "0.5")],
+    ));
     let before = pool::stats();
     pool::send(&slow, &msg(1)).expect("first send");
     let started = Instant::now();
@@ -366,10 +380,8 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_timeout() {
         "{:?}",
         started.elapsed()
     );
-    match &e {
-        Error::Timeout { stage, .. } => assert_eq!(*stage, Stage::Message),
-        other => panic!("expected Timeout at the message, got {other:?}: {other}"),
-    }
+    assert_eq!(e.outcome(), Outcome::Unknown, "{e:?}");
+    assert_eq!(e.stage(), Some(Stage::FinalReply), "{e:?}");
     // The server accepts the message late; wait for it, then make sure no second copy comes.
     srv.wait_messages(2);
     sleep(Duration::from_millis(300));
@@ -377,8 +389,8 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_timeout() {
     assert_eq!(srv.connections_opened(), 1, "{}", srv.transcript());
     let d = delta(before);
     assert_eq!(
-        (d.retries, d.failures, d.connections_opened),
-        (0, 1, 1),
+        (d.retries, d.failures, d.unknown, d.connections_opened),
+        (0, 0, 1, 1),
         "{d:?}"
     );
 }
@@ -393,7 +405,7 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_silent() {
             Fate::Accept
         }
     });
-    let s = srv.settings(&with(&pooled("5"), &[("timeout", "1")]));
+    let s = srv.settings(&with(&pooled("5"), &[("timeout", "1"), ("max_time", "1")]));
     let before = pool::stats();
     pool::send(&s, &msg(1)).expect("first send");
     let started = Instant::now();
@@ -403,11 +415,14 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_silent() {
         "{:?}",
         started.elapsed()
     );
+    let Error::Unknown { cause, .. } = &e else {
+        panic!("expected Unknown, got {e:?}");
+    };
     assert!(
         matches!(
-            e,
+            **cause,
             Error::Timeout {
-                stage: Stage::Message,
+                stage: Stage::FinalReply,
                 ..
             }
         ),
@@ -415,9 +430,11 @@ fn failure_after_the_message_was_sent_is_not_retried_dot_silent() {
     );
     sleep(Duration::from_millis(200));
     assert_eq!(srv.connections(), 1, "retried on a new connection");
+    // The server has the second message (it just never answered): exactly one copy.
+    assert_eq!(srv.received().len(), 2);
     assert_eq!(srv.accepted().len(), 1);
     let d = delta(before);
-    assert_eq!((d.retries, d.failures), (0, 1), "{d:?}");
+    assert_eq!((d.retries, d.failures, d.unknown), (0, 0, 1), "{d:?}");
     // The broken connection is not kept: the next send opens a new one.
     pool::send(&s, &msg(3)).expect("third send");
     assert_eq!(srv.connections(), 2);
@@ -438,21 +455,14 @@ fn failure_after_the_message_was_sent_is_not_retried_middata_close() {
     let before = pool::stats();
     pool::send(&s, &msg(1)).expect("first send");
     let e = pool::send(&s, &msg(2)).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Closed {
-                stage: Stage::Message,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    // The whole message was written (one write) before the server hung up: unknown, never
+    // "not sent", and never retried.
+    assert_eq!(e.outcome(), Outcome::Unknown, "{e:?}");
     sleep(Duration::from_millis(200));
     assert_eq!(srv.connections(), 1, "retried on a new connection");
     assert_eq!(srv.accepted().len(), 1);
     let d = delta(before);
-    assert_eq!((d.retries, d.failures), (0, 1), "{d:?}");
+    assert_eq!((d.retries, d.unknown), (0, 1), "{d:?}");
 }
 
 #[test]

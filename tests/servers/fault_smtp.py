@@ -124,15 +124,26 @@ class Recorder:
         os.replace(tmp, final)
 
     def message(self, meta, body, raw):
+        """Records a completely received message (before any reply); returns its stem."""
         with self.lock:
             self.count += 1
             stem = "%04d" % self.count
             meta = dict(meta)
             meta["raw_data_b64"] = base64.b64encode(bytes(raw)).decode("ascii")
             self._atomic(stem + ".eml", bytes(body))
-            self._atomic(stem + ".json",
-                         (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-            return stem
+            self._write_meta(stem, meta)
+            return stem, meta
+
+    def _write_meta(self, stem, meta):
+        self._atomic(stem + ".json",
+                     (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def replied(self, stem, meta, code):
+        """Notes the reply that was sent for a recorded message."""
+        with self.lock:
+            meta = dict(meta)
+            meta["reply"] = code
+            self._write_meta(stem, meta)
 
 
 # ----------------------------------------------------------------------------------------
@@ -277,6 +288,10 @@ class Session:
         self.send(lines)
         if code == 421:
             raise CloseNow()
+        if verb is not None and self.faulty and verb in self.cfg.after_replies:
+            # An unsolicited reply right behind the real one, the connection left open (as
+            # Exchange Online queues a 421 behind a reply).
+            self.send(self.cfg.after_replies[verb])
         return code, lines, overridden
 
     # --- TLS -------------------------------------------------------------------------------
@@ -680,10 +695,15 @@ class Session:
             return
         addr = m.group(1) if m.group(1) is not None else m.group(2)
         accept = False
-        if any(s in addr for s in c.reject_rcpt):
-            default = R("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
-        elif c.rcpt_limit is not None and len(self.rcpts) >= c.rcpt_limit:
+        special = next((text for sub, text in c.rcpt_replies if sub in addr), None)
+        # As Postfix does, the recipient limit comes before any check of the address.
+        if c.rcpt_limit is not None and len(self.rcpts) >= c.rcpt_limit:
             default = R("452 4.5.3 Too many recipients")
+        elif special is not None:
+            default = special
+            accept = 200 <= int(special[0][0]) < 300
+        elif any(s in addr for s in c.reject_rcpt):
+            default = R("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
         else:
             default = R("250 2.1.5 Ok")
             accept = True
@@ -743,10 +763,17 @@ class Session:
             "queue_id": qid,
         }
 
+        # Recorded as soon as the whole message is in, before any reply: a test can then tell
+        # a message the server has but never answered for ("reply": null) from one it refused.
+        meta["reply"] = None
+        stem = None
+        if self.srv.recorder is not None:
+            stem, meta = self.srv.recorder.message(meta, body, raw)
+            self.log("recorded message %s" % stem)
+
         def before_send(code):
-            if 200 <= code < 300 and self.srv.recorder is not None:
-                stem = self.srv.recorder.message(meta, body, raw)
-                self.log("recorded message %s" % stem)
+            if stem is not None:
+                self.srv.recorder.replied(stem, meta, code)
 
         try:
             code, _, _ = self.respond("DOT", default, before_send)
@@ -835,6 +862,10 @@ def parse_args(argv):
     p.add_argument("--reply", action="append", default=[], metavar="VERB=TEXT")
     p.add_argument("--action", action="append", default=[], metavar="VERB=close|silent|delay:S")
     p.add_argument("--reject-rcpt", action="append", default=[], metavar="SUBSTRING")
+    p.add_argument("--rcpt-reply", action="append", default=[], metavar="SUBSTRING=TEXT",
+                   help="RCPT whose address contains SUBSTRING gets TEXT (first match wins)")
+    p.add_argument("--after-reply", action="append", default=[], metavar="VERB=TEXT",
+                   help="right after the reply to VERB, also send TEXT (unsolicited)")
     p.add_argument("--rcpt-limit", type=int)
     p.add_argument("--max-messages", type=int)
     p.add_argument("--idle-close", type=float, metavar="SECONDS")
@@ -874,6 +905,27 @@ def parse_args(argv):
             p.error("--reply wants VERB=TEXT with VERB one of %s: %r" % (",".join(REPLY_VERBS), r))
         try:
             a.replies[verb] = parse_reply_text(text)
+        except ValueError as e:
+            p.error(str(e))
+
+    a.rcpt_replies = []
+    for r in a.rcpt_reply:
+        sub, sep, text = r.partition("=")
+        if not sep or not sub:
+            p.error("--rcpt-reply wants SUBSTRING=TEXT: %r" % r)
+        try:
+            a.rcpt_replies.append((sub, parse_reply_text(text)))
+        except ValueError as e:
+            p.error(str(e))
+
+    a.after_replies = {}
+    for r in a.after_reply:
+        verb, sep, text = r.partition("=")
+        verb = verb.strip().upper()
+        if not sep or verb not in REPLY_VERBS:
+            p.error("--after-reply wants VERB=TEXT with VERB one of %s: %r" % (",".join(REPLY_VERBS), r))
+        try:
+            a.after_replies[verb] = parse_reply_text(text)
         except ValueError as e:
             p.error(str(e))
 

@@ -9,6 +9,12 @@
 #   wrongname.pem / wrongname.key   leaf from the CA, SAN DNS:wrong.example.test only
 #   expired.pem / expired.key       leaf from the CA for localhost/127.0.0.1, valid 2020-01-01..2021-01-01
 #   selfsigned.pem / selfsigned.key self-signed leaf for localhost/127.0.0.1 (not from the CA)
+#   usual.pem / usual.key           self-signed the way people make one: `openssl req -x509
+#                                   -newkey rsa:2048 ...` with openssl's own defaults, which
+#                                   mark it CA:TRUE (SAN localhost, 127.0.0.1)
+#   inter.pem / inter.key           intermediate CA "php-smtp Test Intermediate", from the CA
+#   leaf_inter.pem / .key           leaf for localhost/127.0.0.1 from the intermediate (alone)
+#   leaf_inter_chain.pem / .key     the same leaf followed by the intermediate (full chain)
 #
 # All keys are EC P-256 (PKCS#8, unencrypted). Leaves are X.509 v3 TLS server certificates
 # (CA:FALSE, digitalSignature+keyEncipherment, serverAuth) so rustls/webpki accepts good.pem
@@ -163,6 +169,48 @@ if ! exists selfsigned; then
     mv "$TMP/selfsigned.key" "$OUT/selfsigned.key"
     mv "$TMP/selfsigned.pem" "$OUT/selfsigned.pem"
     echo "made $OUT/selfsigned.pem" >&2
+fi
+
+# --- the way people make a self-signed certificate (openssl's defaults: CA:TRUE) ---------------
+if ! exists usual; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/usual.key" -out "$TMP/usual.pem" \
+        -days 3650 -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+    mv "$TMP/usual.key" "$OUT/usual.key"
+    mv "$TMP/usual.pem" "$OUT/usual.pem"
+    echo "made $OUT/usual.pem" >&2
+fi
+
+# --- an intermediate CA and a leaf from it ---------------------------------------------------
+if [ "$ca_new" = 1 ]; then
+    rm -f "$OUT/inter.pem" "$OUT/inter.key" "$OUT"/leaf_inter*.pem "$OUT"/leaf_inter*.key
+fi
+if ! exists inter; then
+    newkey "$TMP/inter.key"
+    openssl req -new -config "$CNF" -key "$TMP/inter.key" -subj "/CN=php-smtp Test Intermediate" \
+        -out "$TMP/inter.csr"
+    openssl x509 -req -in "$TMP/inter.csr" -CA "$OUT/ca.pem" -CAkey "$OUT/ca.key" \
+        -set_serial "0x$(serial)" -days 3650 -sha256 \
+        -extfile "$CNF" -extensions v3_ca -out "$TMP/inter.pem" 2>/dev/null
+    mv "$TMP/inter.key" "$OUT/inter.key"
+    mv "$TMP/inter.pem" "$OUT/inter.pem"
+    rm -f "$OUT"/leaf_inter*.pem "$OUT"/leaf_inter*.key
+    echo "made $OUT/inter.pem" >&2
+fi
+if ! exists leaf_inter || ! exists leaf_inter_chain; then
+    newkey "$TMP/leaf_inter.key"
+    openssl req -new -config "$CNF" -key "$TMP/leaf_inter.key" -subj "/CN=localhost" \
+        -out "$TMP/leaf_inter.csr"
+    openssl x509 -req -in "$TMP/leaf_inter.csr" -CA "$OUT/inter.pem" -CAkey "$OUT/inter.key" \
+        -set_serial "0x$(serial)" -days 3650 -sha256 \
+        -extfile "$CNF" -extensions v3_localhost -out "$TMP/leaf_inter.pem" 2>/dev/null
+    cat "$TMP/leaf_inter.pem" "$OUT/inter.pem" > "$TMP/leaf_inter_chain.pem"
+    cp "$TMP/leaf_inter.key" "$TMP/leaf_inter_chain.key"
+    for n in leaf_inter leaf_inter_chain; do
+        mv "$TMP/$n.key" "$OUT/$n.key"
+        mv "$TMP/$n.pem" "$OUT/$n.pem"
+    done
+    echo "made $OUT/leaf_inter.pem and leaf_inter_chain.pem" >&2
 fi
 
 # Keys readable by the test processes (they are throw-away test keys).
