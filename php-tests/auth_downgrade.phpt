@@ -36,7 +36,6 @@ smtp.timeout=5
 smtp.pool=0
 smtp.auth=1
 smtp.username=wiki
-smtp.password=d0wngrade s3cret
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
@@ -67,7 +66,7 @@ function attempt(string $what, array $server_args, array $options): void
     global $alias;
     $srv = smtp_test_server(array_merge(['--auth-user', 'wiki', '--auth-pass', 'd0wngrade s3cret'], $server_args));
     try {
-        smtp_send('to@example.test', $what, "Body\n", ['From' => 'wiki@example.test'], ['port' => $srv['port']] + $options);
+        smtp_send('to@example.test', $what, "Body\n", ['From' => 'wiki@example.test'], ['port' => $srv['port'], 'password' => 'd0wngrade s3cret'] + $options);
         echo "$what: sent?!\n";
     } catch (SmtpException $e) {
         echo "$what: ", str_replace($alias, 'ALIAS', strtok($e->getMessage(), '.')), "\n";

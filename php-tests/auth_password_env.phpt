@@ -1,5 +1,5 @@
 --TEST--
-Auth: smtp.password_env: the password comes from the named environment variable; an unset variable is an SmtpException naming it, never a password
+Auth: smtp.password_env: the password comes from the named environment variable; a script can choose another variable neither per call nor with ini_set()
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -34,7 +34,7 @@ try {
     echo "changed variable: code ", $e->getCode(), "\n";
 }
 
-// Per call: another variable, which is not set.
+// Per call: a script may not choose where the password comes from.
 try {
     smtp_send('to@example.test', 'Unset', "Body\n", ['From' => 'wiki@example.test'],
         ['password_env' => 'PHP_SMTP_TEST_UNSET']);
@@ -43,12 +43,16 @@ try {
     smtp_show_exception($e);
     echo "shows a password: ", var_export(str_contains($e->getMessage(), 's3cret') || str_contains($e->getMessage(), 'changed'), true), "\n";
 }
+// Nor by ini_set(): PHP refuses, the setting stays.
+var_dump(ini_set('smtp.password_env', 'PHP_SMTP_TEST_UNSET'), ini_get('smtp.password_env'));
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
 --EXPECT--
 1 message(s), auth_user: 'wiki'
 AUTH PLAIN AHdpa2kAZW52IHMzY3JldA==
 changed variable: code 535
-SmtpException(0): smtp_send(): invalid setting: password_env names the environment variable "PHP_SMTP_TEST_UNSET", which is not set for this PHP process (for PHP-FPM: env[PHP_SMTP_TEST_UNSET] in the pool, with clear_env)
+SmtpException(0): smtp_send(): invalid setting: option "password_env" can only be set by the administrator (smtp.password_env in php.ini, or php_admin_value in the PHP-FPM pool), not per call
 shows a password: false
+bool(false)
+string(22) "PHP_SMTP_TEST_PASSWORD"
 1 message(s)

@@ -1,5 +1,5 @@
 --TEST--
-Auth: smtp.password_file: the password is the file's first line (trailing newline dropped); an unreadable file is an SmtpException naming the file, never a password
+Auth: smtp.password_file (php.ini only): the password is the file's first line; a script can point it elsewhere neither per call nor with ini_set(), and nothing reaches the server when it tries
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -12,22 +12,19 @@ smtp.timeout=5
 smtp.auth=PLAIN
 smtp.username=wiki
 smtp.pool=0
+smtp.password_file={PWD}/inc/password.txt
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 'fi1e s3cret', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
-$dir = smtp_test_tmpdir('pw');
-file_put_contents("$dir/password", "fi1e s3cret\n");
-chmod("$dir/password", 0600);
-ini_set('smtp.password_file', "$dir/password");
 
 smtp_send('to@example.test', 'Password from a file', "Body\n", ['From' => 'wiki@example.test']);
 $r = smtp_received($srv['dir']);
 echo count($r), " message(s), auth_user: ", var_export($r[0]['auth_user'], true), "\n";
 echo implode("\n", preg_grep('/^AUTH/', smtp_client_lines(smtp_transcript($srv['dir'])))), "\n";
 
-// smtp.password, when set, wins over the file.
+// smtp.password, when a script sets it, wins over the file.
 ini_set('smtp.password', 'wrong');
 try {
     smtp_send('to@example.test', 'smtp.password wins', "Body\n", ['From' => 'wiki@example.test']);
@@ -37,23 +34,26 @@ try {
 }
 ini_set('smtp.password', '');
 
-// A file that is not there: the file is named, no password shows.
-ini_set('smtp.password_file', "$dir/missing");
+// A script cannot point the file elsewhere: ini_set() is refused...
+var_dump(ini_set('smtp.password_file', '/etc/passwd'));
+// ...and so is the per-call option, before any connection: /etc/passwd never leaves.
+$evil = smtp_test_server(['--auth-user', 'x', '--auth-pass', 'y']);
 try {
-    smtp_send('to@example.test', 'Missing file', "Body\n", ['From' => 'wiki@example.test']);
+    smtp_send('to@example.test', 'steal', "Body\n", ['From' => 'wiki@example.test'],
+        ['host' => '127.0.0.1', 'port' => $evil['port'], 'auth' => 'PLAIN', 'username' => 'x',
+         'password_file' => '/etc/passwd']);
     echo "sent?!\n";
 } catch (SmtpException $e) {
     smtp_show_exception($e);
-    echo "names the file: ", var_export(str_contains($e->getMessage(), "\"$dir/missing\""), true), "\n";
-    echo "shows a password: ", var_export(str_contains($e->getMessage(), 's3cret') || str_contains($e->getMessage(), 'wrong'), true), "\n";
 }
+echo "connections to the other server: ", substr_count(smtp_transcript($evil['dir']), ' OPEN'), "\n";
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
---EXPECTF--
+--EXPECT--
 1 message(s), auth_user: 'wiki'
 AUTH PLAIN AHdpa2kAZmkxZSBzM2NyZXQ=
 with smtp.password set: code 535
-SmtpException(0): smtp_send(): invalid setting: password_file "%s/missing" cannot be read (%s); it must be readable by the PHP worker's user
-names the file: true
-shows a password: false
+bool(false)
+SmtpException(0): smtp_send(): invalid setting: option "password_file" can only be set by the administrator (smtp.password_file in php.ini, or php_admin_value in the PHP-FPM pool), not per call
+connections to the other server: 0
 1 message(s)

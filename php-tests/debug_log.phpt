@@ -5,6 +5,7 @@ smtp
 --SKIPIF--
 <?php $smtp_skip_needs = ['tls']; require __DIR__ . '/inc/skipif.inc'; ?>
 --INI--
+smtp.cafile={PWD}/.certs/ca.pem
 smtp.host=127.0.0.1
 smtp.idhost=id.example.test
 smtp.localhost=client.example.test
@@ -21,7 +22,6 @@ $certs = smtp_test_certs();
 $srv = smtp_test_server(['--starttls', '--cert', "$certs/good.pem", '--key', "$certs/good.key",
     '--auth-user', 'wiki', '--auth-pass', 'Deb5g s3cret', '--auth-requires-tls', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
-ini_set('smtp.cafile', "$certs/ca.pem");
 $log = smtp_test_tmpdir('log') . '/php_errors.log';
 ini_set('error_log', $log);
 

@@ -42,10 +42,10 @@ ehlo: ok
 tls: ok
 auth: ok
 sender: ok
-tls: encrypted (TLSv1_%s, %s), certificate verified
+tls: encrypted (TLS 1.%s, %s), certificate verified
 auth: logged in as wiki
 sender: the server accepts mail from <wiki@example.test> (250 2.1.0 Ok)
-commands: EHLO, STARTTLS, EHLO, AUTH, MAIL, RSET, QUIT
+commands: EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, RSET, QUIT
 MAIL: MAIL FROM:<wiki@example.test>
 0 message(s)
 messages sent: 0

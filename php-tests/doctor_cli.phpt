@@ -95,14 +95,14 @@ exit status: 0, stderr: ''
 [ok  ] dns       127.0.0.1 is 127.0.0.1
 [ok  ] connect   connected to 127.0.0.1:%d
 [ok  ] greeting  220 localhost ESMTP fault_smtp ready
-[ok  ] ehlo      the server offers PIPELINING, 8BITMIME, STARTTLS
-[ok  ] tls       encrypted (TLSv1_%s, %s), certificate verified
+[ok  ] ehlo      the server offers PIPELINING, 8BITMIME, STARTTLS, SIZE 10485760
+[ok  ] tls       encrypted (TLS 1.%s, %s), certificate verified
 [ok  ] auth      logged in as wiki
 [ok  ] sender    the server accepts mail from <wiki@example.test> (250 2.1.0 Ok)
 
 No problem found.
 password in the output: false
-commands: EHLO, STARTTLS, EHLO, AUTH, MAIL, RSET, QUIT
+commands: EHLO, STARTTLS, EHLO, AUTH, MAIL, RCPT, RSET, QUIT
 0 message(s)
 
 exit status: 2, stdout: ''

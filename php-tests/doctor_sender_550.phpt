@@ -38,5 +38,5 @@ auth: skipped
 sender: failed
 sender: the server said "550 5.7.1 you are not authorized to use this sender"
 sender fix: the server refused the sender <wiki@example.test>; the server said: "550 5.7.1 you are not authorized to use this sender". Use the address of the SMTP account as the From address (in MediaWiki: $wgPasswordSender), or ask the provider to allow this sender.
-commands: EHLO client.example.test, MAIL FROM:<wiki@example.test>, RSET, QUIT
+commands: EHLO client.example.test, MAIL FROM:<wiki@example.test>, QUIT
 0 message(s)

@@ -38,5 +38,5 @@ tls: failed
 auth: skipped
 sender: skipped
 tls: the server said "454 4.7.0 TLS not available"
-tls fix: the SMTP server refused to start TLS (STARTTLS); the server said: "454 4.7.0 TLS not available". Try the port for implicit TLS (465 with the ssl:// host prefix)
+tls fix: the SMTP server cannot start TLS right now (STARTTLS); the server said: "454 4.7.0 TLS not available". TLS is temporarily unavailable on the server: try again later, or ask its administrator
 no MAIL after the refusal: true

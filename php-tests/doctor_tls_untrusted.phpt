@@ -38,6 +38,6 @@ ehlo: ok
 tls: failed
 auth: skipped
 sender: skipped
-ehlo: the server offers PIPELINING, 8BITMIME, STARTTLS, AUTH PLAIN LOGIN XOAUTH2
-tls fix: the TLS certificate of 127.0.0.1 is not trusted: it is self-signed or issued by an unknown certificate authority. If the server uses a private CA, set smtp.cafile to that CA's certificate (PEM); otherwise install a certificate from a public CA on the server
+ehlo: the server offers PIPELINING, 8BITMIME, STARTTLS, SIZE 10485760, AUTH PLAIN LOGIN XOAUTH2
+tls fix: the TLS certificate of 127.0.0.1 is self-signed, so nothing vouches for it. Save that certificate (PEM) on this machine and set smtp.cafile in php.ini to it, or give the server a certificate from a CA
 commands: EHLO, STARTTLS

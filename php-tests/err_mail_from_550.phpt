@@ -25,6 +25,6 @@ echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 echo "message data sent: ", var_export(str_contains(smtp_transcript($srv['dir']), '<data'), true), "\n";
 ?>
 --EXPECT--
-SmtpException(550): smtp_send(): the server refused the sender <wiki@example.test>; the server said: "550 5.7.1 you are not authorized to use this sender". Use the address of the SMTP account as the From address (in MediaWiki: $wgPasswordSender), or ask the provider to allow this sender.
+SmtpException(550): smtp_send(): the server refused the sender <wiki@example.test>; the server said: "550 5.7.1 you are not authorized to use this sender". Use the address of the SMTP account as the From address (in MediaWiki: $wgPasswordSender), or ask the provider to allow this sender; the message was not sent.
 0 message(s)
 message data sent: false

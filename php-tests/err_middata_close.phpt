@@ -1,5 +1,5 @@
 --TEST--
-Errors: the server closes the connection in the middle of DATA: "closed the connection", nothing recorded
+Errors: the server closes the connection in the middle of DATA, after the client wrote the whole message: the outcome is unknown (SmtpDeliveryUnknownException), never "not sent", and nothing is retried
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -24,7 +24,7 @@ try {
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s) recorded\n";
 echo "retries: ", smtp_stats()['retries'], "\n";
 ?>
---EXPECT--
-SmtpException(0): smtp_send(): the SMTP server 127.0.0.1 closed the connection (sending the message or waiting for the server to accept it); the message was not sent. The server may be overloaded or limit connections; try again later, and check its log
+--EXPECTF--
+SmtpDeliveryUnknownException(0): smtp_send(): the SMTP server 127.0.0.1 closed the connection without replying to the end of the message. The server has the whole message (Message-ID <%s>) but its final reply never came, so it may have been delivered to <to@example.test>: do not send it again blindly; check the recipient's mailbox or the server's log for that Message-ID first
 0 message(s) recorded
 retries: 0

@@ -28,7 +28,7 @@ echo $secs >= 0.9 ? "waited the timeout\n" : sprintf("gave up early: %.2f s\n", 
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
 --EXPECTF--
-SmtpException(0): smtp_send(): no answer from 127.0.0.1:%d within 1 s (waiting for the server's greeting). Wrong port? Try 587 (STARTTLS) or 465 (with the ssl:// host prefix); %s
+SmtpException(0): smtp_send(): no answer from 127.0.0.1:%d within 1 s (smtp.timeout) (waiting for the server's greeting). Wrong port? Try 587 (STARTTLS) or 465 (with the ssl:// host prefix); %s
 fast enough
 waited the timeout
 0 message(s)

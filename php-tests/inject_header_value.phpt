@@ -50,17 +50,17 @@ echo json_encode($m[0]), "\n";
 echo "connections: ", substr_count(smtp_transcript($srv['dir']), ' OPEN'), "\n";
 ?>
 --EXPECT--
-ValueError(0): smtp_send(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): mail(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): smtp_send(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): mail(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): smtp_send(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): mail(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): smtp_send(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): mail(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
-ValueError(0): smtp_send(): Header "X-Note" contains a NUL character
-ValueError(0): mail(): Header "X-Note" contains a NUL character
-ValueError(0): mail(): Header "X-Note" contains a line break that is not folding; CR and LF are only allowed when followed by a space or tab
+ValueError(0): smtp_send(): Header "X-Note" contains CRLF characters that are used as a line separator and are not allowed in the header
+ValueError(0): Header "X-Note" contains CRLF characters that are used as a line separator and are not allowed in the header
+ValueError(0): smtp_send(): Header "X-Note" contains LF character that is not allowed in the header
+ValueError(0): Header "X-Note" contains LF character that is not allowed in the header
+ValueError(0): smtp_send(): Header "X-Note" contains CR character that is not allowed in the header
+ValueError(0): Header "X-Note" contains CR character that is not allowed in the header
+ValueError(0): smtp_send(): Header "X-Note" contains CRLF characters that are used as a line separator and are not allowed in the header
+ValueError(0): Header "X-Note" contains CRLF characters that are used as a line separator and are not allowed in the header
+ValueError(0): smtp_send(): Header "X-Note" contains NULL character that is not allowed in the header
+ValueError(0): Header "X-Note" contains NULL character that is not allowed in the header
+ValueError(0): Header "X-Note" contains CRLF characters that are used as a line separator and are not allowed in the header
 1 message(s)
 RCPT TO: to@example.test
 "X-Note: first\r\n second\r\n"

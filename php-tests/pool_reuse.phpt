@@ -28,7 +28,7 @@ var_dump(smtp_stats());
 2 message(s) on connection(s) 1,1
 connections: 1
 commands: EHLO, MAIL, RCPT, DATA, <data, MAIL, RCPT, DATA, <data
-array(5) {
+array(7) {
   ["connections_opened"]=>
   int(1)
   ["connections_reused"]=>
@@ -38,5 +38,9 @@ array(5) {
   ["messages_sent"]=>
   int(2)
   ["failures"]=>
+  int(0)
+  ["unknown"]=>
+  int(0)
+  ["partial"]=>
   int(0)
 }

@@ -31,4 +31,4 @@ echo "commands: ", implode(', ', smtp_client_lines(smtp_transcript($bad['dir']))
 1 message(s)
 commands: EHLO, MAIL, RCPT, RCPT, DATA, <data
 code 550
-commands: EHLO client.example.test, MAIL FROM:<wiki@example.test>, RSET
+commands: EHLO client.example.test, MAIL FROM:<wiki@example.test>

@@ -5,6 +5,7 @@ smtp
 --SKIPIF--
 <?php $smtp_skip_needs = ['tls']; require __DIR__ . '/inc/skipif.inc'; ?>
 --INI--
+smtp.cafile={PWD}/.certs/ca.pem
 smtp.host=127.0.0.1
 smtp.idhost=id.example.test
 smtp.localhost=client.example.test
@@ -16,7 +17,6 @@ $certs = smtp_test_certs();
 $srv = smtp_test_server(['--tls', 'implicit', '--cert', "$certs/good.pem", '--key', "$certs/good.key"]);
 ini_set('smtp.host', 'ssl://127.0.0.1');
 ini_set('smtp.port', (string) $srv['port']);
-ini_set('smtp.cafile', "$certs/ca.pem");
 
 smtp_send('to@example.test', 'Implicit TLS', "Body\n", ['From' => 'wiki@example.test']);
 // tls:// is the same, here through the options array.

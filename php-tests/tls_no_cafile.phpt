@@ -26,5 +26,5 @@ try {
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
 --EXPECT--
-SmtpException(0): smtp_send(): the TLS certificate of 127.0.0.1 is not trusted: it is self-signed or issued by an unknown certificate authority. If the server uses a private CA, set smtp.cafile to that CA's certificate (PEM); otherwise install a certificate from a public CA on the server
+SmtpException(0): smtp_send(): the TLS certificate of 127.0.0.1 is not trusted: the server sent only its own certificate, issued by "php-smtp Test CA", and no intermediate certificate. If that issuer belongs to a public CA, the server sent no intermediate certificate: ask its admin to send the full chain (e.g. fullchain.pem, not cert.pem). If it is a private CA, set smtp.cafile in php.ini to that CA's certificate
 0 message(s)

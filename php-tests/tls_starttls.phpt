@@ -5,6 +5,7 @@ smtp
 --SKIPIF--
 <?php $smtp_skip_needs = ['tls']; require __DIR__ . '/inc/skipif.inc'; ?>
 --INI--
+smtp.cafile={PWD}/.certs/ca.pem
 smtp.host=127.0.0.1
 smtp.idhost=id.example.test
 smtp.localhost=client.example.test
@@ -15,7 +16,6 @@ require __DIR__ . '/inc/server.inc';
 $certs = smtp_test_certs();
 $srv = smtp_test_server(['--starttls', '--cert', "$certs/good.pem", '--key', "$certs/good.key"]);
 ini_set('smtp.port', (string) $srv['port']);
-ini_set('smtp.cafile', "$certs/ca.pem");
 
 smtp_send('to@example.test', 'Over STARTTLS', "Body\n", ['From' => 'wiki@example.test']);
 $r = smtp_received($srv['dir']);

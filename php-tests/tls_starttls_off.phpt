@@ -5,6 +5,7 @@ smtp
 --SKIPIF--
 <?php $smtp_skip_needs = ['tls']; require __DIR__ . '/inc/skipif.inc'; ?>
 --INI--
+smtp.cafile={PWD}/.certs/ca.pem
 smtp.host=127.0.0.1
 smtp.idhost=id.example.test
 smtp.localhost=client.example.test
@@ -17,7 +18,6 @@ require __DIR__ . '/inc/server.inc';
 $certs = smtp_test_certs();
 $srv = smtp_test_server(['--starttls', '--cert', "$certs/good.pem", '--key', "$certs/good.key"]);
 ini_set('smtp.port', (string) $srv['port']);
-ini_set('smtp.cafile', "$certs/ca.pem");
 
 // 1. As written in php.ini (the --INI-- section goes through PHP's ini parser, like php.ini and -d).
 smtp_send('to@example.test', 'No TLS (ini)', "Body\n", ['From' => 'wiki@example.test']);
