@@ -44,7 +44,7 @@ apt_quiet() {
 # libphp-phpmailer, php-symfony-mailer: the PHP mailers the benchmark compares against.
 packages=(
     php8.2-cli php8.2-dev libclang-dev
-    postfix openssl ca-certificates
+    postfix sasl2-bin libsasl2-modules openssl ca-certificates
     php8.2-fpm libfcgi-bin
     php-mail php-net-smtp libphp-phpmailer php-symfony-mailer
     mediawiki php8.2-sqlite3 php8.2-intl php8.2-mbstring php8.2-xml
