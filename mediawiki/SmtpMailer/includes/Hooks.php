@@ -244,6 +244,8 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 	 * True when no other code can change or stop the message after our
 	 * UserMailerTransformMessage handler: it is the last handler of that hook, and ours is the
 	 * only AlternateUserMailer handler. False when that cannot be determined.
+	 *
+	 * @return bool
 	 */
 	private function nothingRunsAfterUs(): bool {
 		$hooks = $this->hookContainer;

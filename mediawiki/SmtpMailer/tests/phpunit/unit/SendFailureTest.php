@@ -53,6 +53,38 @@ class SendFailureTest extends MediaWikiUnitTestCase {
 		}
 	}
 
+	/**
+	 * Before the smtp extension has the two subclasses, its exceptions are ordinary failures,
+	 * and looking for the subclasses neither fails nor autoloads anything. (Run first in this
+	 * file, before needOutcomeClasses() may define stand-ins.)
+	 */
+	public function testWithoutTheOutcomeClassesEveryExceptionIsAFailure() {
+		$asked = [];
+		$autoloader = static function ( string $class ) use ( &$asked ): void {
+			$asked[] = $class;
+		};
+		spl_autoload_register( $autoloader );
+		try {
+			$absent = !class_exists( SendFailure::UNKNOWN_CLASS, false )
+				&& !class_exists( SendFailure::PARTIAL_CLASS, false );
+			require_once __DIR__ . '/../standalone/SmtpMailerLookalikeException.php';
+			$e = $this->exception( \SmtpMailerLookalikeException::class, 'no reply', [
+				'delivered' => [ 'a@example.test' ],
+				'unknown' => [ 'b@example.test' ],
+			] );
+			$f = SendFailure::fromThrowable( $e, [], [ 'a@example.test', 'b@example.test' ], [] );
+		} finally {
+			spl_autoload_unregister( $autoloader );
+		}
+		$this->assertSame( SendFailure::FAILED, $f->kind(), 'same properties, other class' );
+		$this->assertSame( [ 'a@example.test', 'b@example.test' ], $f->undelivered() );
+		$this->assertSame( [], $asked, 'class_exists( ..., false ): no autoloading' );
+		if ( $absent ) {
+			$this->assertFalse( class_exists( SendFailure::UNKNOWN_CLASS, false ) );
+			$this->assertFalse( class_exists( SendFailure::PARTIAL_CLASS, false ) );
+		}
+	}
+
 	public function testAFailedCallMeansNobodyGotIt() {
 		$f = SendFailure::fromThrowable(
 			$this->exception( SmtpException::class,
@@ -156,28 +188,5 @@ class SendFailureTest extends MediaWikiUnitTestCase {
 			[], [ 'a@example.test' ], []
 		);
 		$this->assertSame( SendFailure::FAILED, $f->kind() );
-	}
-
-	/**
-	 * Before the smtp extension has the two subclasses, an exception that merely looks like
-	 * one (same properties) is an ordinary failure, and nothing refers to the missing classes.
-	 *
-	 * @runInSeparateProcess
-	 * @preserveGlobalState disabled
-	 */
-	public function testWithoutTheOutcomeClassesEveryExceptionIsAFailure() {
-		if ( class_exists( SendFailure::UNKNOWN_CLASS, false ) ) {
-			$this->markTestSkipped( 'the loaded smtp extension has ' . SendFailure::UNKNOWN_CLASS );
-		}
-		require_once __DIR__ . '/../standalone/LookalikeException.php';
-		$e = $this->exception( \SmtpMailerLookalikeException::class, 'no reply', [
-			'delivered' => [ 'a@example.test' ],
-			'unknown' => [ 'b@example.test' ],
-		] );
-		$f = SendFailure::fromThrowable( $e, [], [ 'a@example.test', 'b@example.test' ], [] );
-		$this->assertSame( SendFailure::FAILED, $f->kind() );
-		$this->assertSame( [ 'a@example.test', 'b@example.test' ], $f->undelivered() );
-		$this->assertFalse( class_exists( SendFailure::UNKNOWN_CLASS, false ) );
-		$this->assertFalse( class_exists( SendFailure::PARTIAL_CLASS, false ) );
 	}
 }
