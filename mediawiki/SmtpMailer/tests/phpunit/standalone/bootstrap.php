@@ -4,9 +4,9 @@
  * the extension's classes, and doubles of what they and the tests use from MediaWiki and from
  * the smtp PHP extension, each only when the real one is not there.
  *
- * Inside a MediaWiki installation, MediaWiki's own test runner runs the same tests
- * (composer phpunit:unit, or tests/phpunit/phpunit.php extensions/SmtpMailer/tests/phpunit/unit)
- * and this file is not used.
+ * In a MediaWiki development checkout, MediaWiki's own PHPUnit setup runs the same tests (on
+ * 1.39: composer phpunit:entrypoint -- extensions/SmtpMailer/tests/phpunit/unit) and this file
+ * is not used.
  *
  * @license MIT
  * @file
