@@ -210,8 +210,8 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 		switch ( $failure->kind() ) {
 			case SendFailure::UNKNOWN:
 				$this->logger->error(
-					'Mail to {to} may have been delivered to {unknown}: no final reply from the ' .
-					'server; it is not sent again. {reason}', $context );
+					'Mail to {to}: delivery to {unknown} not confirmed (it may have arrived), ' .
+					'so it is not sent again: {reason}', $context );
 				break;
 			case SendFailure::PARTIAL:
 				$this->logger->error(

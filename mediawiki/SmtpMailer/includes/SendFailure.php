@@ -35,20 +35,30 @@ class SendFailure {
 	private $undelivered;
 	/** @var string[] */
 	private $unknown;
+	/** @var int */
+	private $total;
 
 	/**
 	 * @param string $reason What failed, in the smtp extension's words
 	 * @param string[] $delivered Recipients the server accepted the message for
 	 * @param string[] $undelivered Recipients that did not get it
 	 * @param string[] $unknown Recipients for whom nobody knows
+	 * @param int|null $total How many recipients the message has (default: all of the above).
+	 *   The extension's lists may leave out recipients that it refused along the way.
 	 */
 	public function __construct(
-		string $reason, array $delivered, array $undelivered, array $unknown = []
+		string $reason, array $delivered, array $undelivered, array $unknown = [],
+		?int $total = null
 	) {
 		$this->reason = $reason;
 		$this->delivered = array_values( $delivered );
 		$this->undelivered = array_values( $undelivered );
 		$this->unknown = array_values( $unknown );
+		$this->total = max(
+			$total ?? 0,
+			count( $this->delivered ) + count( $this->unknown ),
+			count( $this->delivered ) + count( $this->undelivered )
+		);
 	}
 
 	/**
@@ -70,23 +80,27 @@ class SendFailure {
 		Throwable $e, array $sentBefore, array $batch, array $notTried
 	): self {
 		$reason = preg_replace( '/^smtp_send\(\): /', '', $e->getMessage() );
+		$total = count( $sentBefore ) + count( $batch ) + count( $notTried );
 		if ( self::isA( $e, self::UNKNOWN_CLASS ) ) {
 			return new self(
 				$reason,
 				array_merge( $sentBefore, self::listProperty( $e, 'delivered' ) ?? [] ),
 				$notTried,
 				// Never empty: this exception says that some recipient's outcome is unknown.
-				self::listProperty( $e, 'unknown' ) ?: $batch
+				self::listProperty( $e, 'unknown' ) ?: $batch,
+				$total
 			);
 		}
 		if ( self::isA( $e, self::PARTIAL_CLASS ) ) {
 			return new self(
 				$reason,
 				array_merge( $sentBefore, self::listProperty( $e, 'delivered' ) ?? [] ),
-				array_merge( self::listProperty( $e, 'undelivered' ) ?? $batch, $notTried )
+				array_merge( self::listProperty( $e, 'undelivered' ) ?? $batch, $notTried ),
+				[],
+				$total
 			);
 		}
-		return new self( $reason, $sentBefore, array_merge( $batch, $notTried ) );
+		return new self( $reason, $sentBefore, array_merge( $batch, $notTried ), [], $total );
 	}
 
 	/**
@@ -153,17 +167,14 @@ class SendFailure {
 	/**
 	 * @return int[] The number parameters of messageKey() after the reason: for "unknown", how
 	 *   many recipients have an unknown outcome and how many recipients there are; for
-	 *   "partial", how many got it and how many did not
+	 *   "partial", how many got it and how many did not (all the others)
 	 */
 	public function messageNumbers(): array {
 		switch ( $this->kind() ) {
 			case self::UNKNOWN:
-				return [
-					count( $this->unknown ),
-					count( $this->delivered ) + count( $this->undelivered ) + count( $this->unknown ),
-				];
+				return [ count( $this->unknown ), $this->total ];
 			case self::PARTIAL:
-				return [ count( $this->delivered ), count( $this->undelivered ) ];
+				return [ count( $this->delivered ), $this->total - count( $this->delivered ) ];
 			default:
 				return [];
 		}

@@ -142,6 +142,26 @@ class SendFailureTest extends MediaWikiUnitTestCase {
 		$this->assertSame( [ 1, 4 ], $f->messageNumbers(), 'unknown for 1 of 4 recipients' );
 	}
 
+	public function testCountsAreOfAllRecipientsEvenWhenTheListsLeaveSomeOut() {
+		$this->needOutcomeClasses();
+		$f = SendFailure::fromThrowable(
+			$this->exception( SendFailure::UNKNOWN_CLASS, 'no reply', [
+				'delivered' => [],
+				'unknown' => [ 'a@example.test' ],
+			] ),
+			[], [ 'a@example.test', 'refused-at-rcpt@example.test' ], [ 'c@example.test' ]
+		);
+		$this->assertSame( [ 1, 3 ], $f->messageNumbers() );
+		$f = SendFailure::fromThrowable(
+			$this->exception( SendFailure::PARTIAL_CLASS, 'refused', [
+				'delivered' => [ 'a@example.test' ],
+				'undelivered' => [],
+			] ),
+			[], [ 'a@example.test', 'b@example.test' ], [ 'c@example.test' ]
+		);
+		$this->assertSame( [ 1, 2 ], $f->messageNumbers(), '1 got it, the 2 others did not' );
+	}
+
 	public function testUnknownOutcomeWithoutAListCoversTheWholeBatch() {
 		$this->needOutcomeClasses();
 		$f = SendFailure::fromThrowable(
