@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# SmtpMailer's unit tests (tests/phpunit/unit) without a wiki: Debian's phpunit (9.6 on Debian 12)
-# with tests/phpunit/standalone/bootstrap.php, which loads the extension's classes and doubles of
-# the few MediaWiki classes they use. Inside a MediaWiki installation, MediaWiki's own test runner
+# SmtpMailer's unit tests (tests/phpunit/unit) without a wiki: Debian's phpunit (9.6 on Debian 12,
+# 11.5 on Debian 13) with tests/phpunit/standalone/bootstrap.php, which loads the extension's
+# classes and doubles of the few MediaWiki classes they use. Inside a MediaWiki installation, MediaWiki's own test runner
 # runs the same tests instead.
 #
 # Installs phpunit with apt when it is missing (as root or via sudo).

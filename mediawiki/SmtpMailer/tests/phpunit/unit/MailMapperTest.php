@@ -6,6 +6,7 @@ use MailAddress;
 use MediaWiki\Extension\SmtpMailer\MailMapper;
 use MediaWikiUnitTestCase;
 
+#[\PHPUnit\Framework\Attributes\CoversClass( MailMapper::class )]
 /**
  * @covers \MediaWiki\Extension\SmtpMailer\MailMapper
  */

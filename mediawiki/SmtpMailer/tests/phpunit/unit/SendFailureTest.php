@@ -10,6 +10,7 @@ use SmtpException;
 use Throwable;
 use ValueError;
 
+#[\PHPUnit\Framework\Attributes\CoversClass( SendFailure::class )]
 /**
  * @covers \MediaWiki\Extension\SmtpMailer\SendFailure
  */
