@@ -3,7 +3,7 @@
  * SmtpMailer: the wiki's $wgSMTP mail goes out through the `smtp` PHP extension
  * (smtp_send()) instead of PEAR Mail.
  *
- * MediaWiki 1.35-1.39 let an AlternateUserMailer handler say "sent" (return false) or "not
+ * MediaWiki 1.39 and later let an AlternateUserMailer handler say "sent" (return false) or "not
  * handled" (return true), but not "failed": the documented string return is refused by the
  * HookContainer (UnexpectedValueException "Invalid return from onAlternateUserMailer"), so
  * UserMailer::sendInternal()'s `Status::newFatal( 'php-mail-error', $ret )` branch cannot be
@@ -21,58 +21,64 @@
  *   container cannot be inspected), the mail is sent in AlternateUserMailer, and a failure is
  *   thrown as MailNotSentError (an ErrorPageError): an error page, never "Email sent".
  *
+ * Both hooks are handled by one object (one HookHandlers entry), which is how the second hook
+ * knows what the first one did.
+ *
  * @license MIT
+ * @file
  */
 
 namespace MediaWiki\Extension\SmtpMailer;
 
-use Config;
-use MailAddress;
 use MediaWiki\Hook\AlternateUserMailerHook;
 use MediaWiki\Hook\UserMailerTransformMessageHook;
+use MediaWiki\HookContainer\HookContainer;
 use MediaWiki\Logger\LoggerFactory;
-use MediaWiki\MediaWikiServices;
 use Psr\Log\LoggerInterface;
 use Throwable;
 
 class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
-	/**
-	 * The $wgSMTP keys smtp_send() understands (matched without regard to case). PEAR-only
-	 * keys (debug, persist, pipelining, socket_options, verp, ...) are dropped.
-	 */
-	private const OPTION_KEYS = [
-		'host', 'port', 'auth', 'username', 'password', 'idhost', 'localhost', 'timeout', 'cafile',
-	];
-
-	/** @var Config */
+	/** @var \Config */
 	private $config;
 
-	/** @var string|null Message-ID of the mail sent in onUserMailerTransformMessage */
-	private static $sentEarly = null;
+	/** @var HookContainer */
+	private $hookContainer;
 
-	/** @var bool[] things already logged in this request (log each once) */
-	private static $logged = [];
+	/** @var LoggerInterface */
+	private $logger;
+
+	/** @var string|null Message-ID of the mail sent in onUserMailerTransformMessage */
+	private $sentEarly = null;
+
+	/** @var bool[] things already logged by this handler (log each once) */
+	private $logged = [];
 
 	/**
-	 * @param Config $config MainConfig
+	 * @param \Config $config MainConfig. Not type-hinted: the interface is the global Config up
+	 *   to MediaWiki 1.40 and MediaWiki\Config\Config from 1.41, where the global name is a
+	 *   deprecated alias
+	 * @param HookContainer $hookContainer To see which handlers run after ours
+	 * @param LoggerInterface|null $logger Default: the SmtpMailer log group
 	 */
-	public function __construct( Config $config ) {
+	public function __construct(
+		$config, HookContainer $hookContainer, ?LoggerInterface $logger = null
+	) {
 		$this->config = $config;
+		$this->hookContainer = $hookContainer;
+		$this->logger = $logger ?? LoggerFactory::getInstance( 'SmtpMailer' );
 	}
 
 	/**
-	 * @param MailAddress[] $to
-	 * @param MailAddress $from
-	 * @param string &$subject
-	 * @param array &$headers
-	 * @param string|array &$body
-	 * @param string|bool &$error
-	 * @return bool
+	 * @inheritDoc
+	 *
+	 * On failure $error is a Message (UserMailer only tests it for truth and passes it on as
+	 * the parameter of 'php-mail-error'), so that the server's text is a plaintext parameter
+	 * and never parsed as wikitext.
 	 */
 	public function onUserMailerTransformMessage(
 		$to, $from, &$subject, &$headers, &$body, &$error
 	) {
-		self::$sentEarly = null;
+		$this->sentEarly = null;
 		$options = $this->options();
 		if ( $options === null || !$this->nothingRunsAfterUs() ) {
 			return true;
@@ -81,28 +87,23 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 			$to, $subject, $headers, $body, $options, 'UserMailerTransformMessage'
 		);
 		if ( $failure !== null ) {
-			$error = wfMessage( 'smtpmailer-error', $failure )->text();
+			$error = $this->message( $failure );
 			return false;
 		}
-		self::$sentEarly = self::messageId( $headers );
+		$this->sentEarly = $this->mapper()->messageId( $headers );
 		return true;
 	}
 
 	/**
-	 * @param array $headers
-	 * @param MailAddress|MailAddress[] $to
-	 * @param MailAddress $from
-	 * @param string $subject
-	 * @param string|array $body
-	 * @return bool
+	 * @inheritDoc
 	 */
 	public function onAlternateUserMailer( $headers, $to, $from, $subject, $body ) {
-		if ( self::$sentEarly !== null && self::$sentEarly === self::messageId( $headers ) ) {
+		$sentEarly = $this->sentEarly;
+		$this->sentEarly = null;
+		if ( $sentEarly !== null && $sentEarly === $this->mapper()->messageId( $headers ) ) {
 			// Sent (successfully) in onUserMailerTransformMessage: tell MediaWiki not to send.
-			self::$sentEarly = null;
 			return false;
 		}
-		self::$sentEarly = null;
 		$options = $this->options();
 		if ( $options === null ) {
 			return true;
@@ -111,7 +112,7 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 			$to, $subject, $headers, $body, $options, 'AlternateUserMailer'
 		);
 		if ( $failure !== null ) {
-			throw new MailNotSentError( $failure );
+			throw new MailNotSentError( $this->message( $failure ), $failure->titleKey() );
 		}
 		return false;
 	}
@@ -134,15 +135,7 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 				'Load it in php.ini (extension=smtp) for the web server and the CLI.' );
 			return null;
 		}
-		$options = [];
-		$dropped = [];
-		foreach ( $smtp as $key => $value ) {
-			if ( is_string( $key ) && in_array( strtolower( $key ), self::OPTION_KEYS, true ) ) {
-				$options[$key] = $value;
-			} else {
-				$dropped[] = $key;
-			}
-		}
+		[ $options, $dropped ] = $this->mapper()->options( $smtp );
 		if ( $dropped ) {
 			$this->logOnce( 'dropped', 'debug',
 				'Ignoring $wgSMTP keys that only PEAR Mail uses: {keys}',
@@ -152,77 +145,45 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 	}
 
 	/**
-	 * Sends the message as MediaWiki built it. Recipients are exactly $to, as with PEAR Mail.
-	 * One recipient is shown in To; several are not shown to each other (To is
-	 * "undisclosed-recipients:;", as MediaWiki's mail() path does) and go out in batches of
-	 * $wgEnotifMaxRecips, as MediaWiki's PEAR path does.
+	 * Sends the message as MediaWiki built it, to exactly the recipients in $to (as PEAR Mail
+	 * does), in the batches MailMapper::batches() makes. Stops at the first batch that fails,
+	 * as MediaWiki's PEAR path does.
 	 *
-	 * @param MailAddress|MailAddress[] $to
+	 * @param \MailAddress|\MailAddress[] $to
 	 * @param string $subject Not encoded yet; smtp_send() encodes UTF-8 (RFC 2047)
 	 * @param array $headers MediaWiki's headers (no To, no Subject)
-	 * @param string|array $body MIME-encoded body (a string; a text/html array only if some
-	 *   caller bypassed UserMailer's MIME assembly, then the text part is sent)
+	 * @param string|array $body MIME-encoded body
 	 * @param array $options
 	 * @param string $hook The hook sending it (for the log)
-	 * @return string|null null when sent, else what failed (the smtp extension's words)
+	 * @return SendFailure|null null when sent to everyone
 	 */
 	private function deliver(
 		$to, $subject, array $headers, $body, array $options, string $hook
-	): ?string {
-		if ( is_array( $body ) ) {
-			$body = (string)( $body['text'] ?? '' );
-		}
-		$recipients = [];
-		foreach ( is_array( $to ) ? $to : [ $to ] as $address ) {
-			$s = $address instanceof MailAddress ? $address->toString() : (string)$address;
-			if ( $s !== '' ) {
-				$recipients[] = $s;
-			}
-		}
+	): ?SendFailure {
+		$mapper = $this->mapper();
+		$recipients = $mapper->recipients( $to );
 		if ( !$recipients ) {
-			return 'no recipient';
+			return new SendFailure( 'no recipient', [], [] );
 		}
-		// MediaWiki leaves To and Subject to the mailer; drop any a hook may have added.
-		foreach ( array_keys( $headers ) as $name ) {
-			if ( in_array( strtolower( (string)$name ), [ 'to', 'subject' ], true ) ) {
-				unset( $headers[$name] );
-			}
-		}
+		$batches = $mapper->batches( $recipients, $headers );
+		$body = $mapper->body( $body );
 
-		$batches = [];
-		if ( count( $recipients ) === 1 ) {
-			$batches[] = [ $recipients[0], $headers ];
-		} else {
-			$size = max( 1, (int)$this->config->get( 'EnotifMaxRecips' ) );
-			foreach ( array_chunk( $recipients, $size ) as $chunk ) {
-				$batches[] = [ '', $headers + [
-					'To' => 'undisclosed-recipients:;',
-					'Bcc' => implode( ', ', $chunk ),
-				] ];
-			}
-		}
-
-		$logger = $this->logger();
-		$sent = 0;
-		foreach ( $batches as [ $toArg, $batchHeaders ] ) {
+		$sent = [];
+		foreach ( $batches as $i => [ $toArg, $batchHeaders, $batchRecipients ] ) {
 			try {
-				$id = smtp_send( $toArg, (string)$subject, (string)$body, $batchHeaders, $options );
+				$id = smtp_send( $toArg, (string)$subject, $body, $batchHeaders, $options );
 			} catch ( Throwable $e ) {
-				// SmtpException (cannot send), ValueError/TypeError (a header smtp_send refuses).
-				$reason = preg_replace( '/^smtp_send\(\): /', '', $e->getMessage() );
-				$logger->error( 'Mail to {to} not sent: {reason}', [
-					'to' => implode( ', ', $recipients ),
-					'reason' => $reason,
-					'code' => $e->getCode(),
-					'batches_already_sent' => $sent,
-					'hook' => $hook,
-				] );
-				return $reason;
+				// SmtpException (and its subclasses for partial and unknown outcomes), or the
+				// ValueError/TypeError of a header smtp_send refuses.
+				$notTried = array_merge( [], ...array_column( array_slice( $batches, $i + 1 ), 2 ) );
+				$failure = SendFailure::fromThrowable( $e, $sent, $batchRecipients, $notTried );
+				$this->logFailure( $failure, $recipients, $e, $i, $hook );
+				return $failure;
 			}
-			$sent++;
-			$logger->debug( 'Sent {id} to {count} recipient(s) in {hook}', [
+			$sent = array_merge( $sent, $batchRecipients );
+			$this->logger->debug( 'Sent {id} to {count} recipient(s) in {hook}', [
 				'id' => $id,
-				'count' => $toArg === '' ? count( $recipients ) : 1,
+				'count' => count( $batchRecipients ),
 				'hook' => $hook,
 			] );
 		}
@@ -230,13 +191,65 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 	}
 
 	/**
+	 * @param SendFailure $failure
+	 * @param string[] $recipients
+	 * @param Throwable $e
+	 * @param int $batchesSent
+	 * @param string $hook
+	 */
+	private function logFailure(
+		SendFailure $failure, array $recipients, Throwable $e, int $batchesSent, string $hook
+	): void {
+		$context = $failure->logContext() + [
+			'to' => implode( ', ', $recipients ),
+			'code' => $e->getCode(),
+			'exception_class' => get_class( $e ),
+			'batches_already_sent' => $batchesSent,
+			'hook' => $hook,
+		];
+		switch ( $failure->kind() ) {
+			case SendFailure::UNKNOWN:
+				$this->logger->error(
+					'Mail to {to}: delivery to {unknown} not confirmed (it may have arrived), ' .
+					'so it is not sent again: {reason}', $context );
+				break;
+			case SendFailure::PARTIAL:
+				$this->logger->error(
+					'Mail to {to} delivered to {delivered} but not to {undelivered}: {reason}',
+					$context );
+				break;
+			default:
+				$this->logger->error( 'Mail to {to} not sent: {reason}', $context );
+		}
+	}
+
+	/**
+	 * The text shown to the user: the server's words as a plaintext parameter (escaped for
+	 * HTML, never parsed as wikitext), then the recipient counts.
+	 *
+	 * @param SendFailure $failure
+	 * @return \Message (MediaWiki\Message\Message from 1.42)
+	 */
+	private function message( SendFailure $failure ) {
+		return wfMessage( $failure->messageKey() )
+			->plaintextParams( $failure->reason() )
+			->numParams( ...$failure->messageNumbers() );
+	}
+
+	private function mapper(): MailMapper {
+		return new MailMapper( (int)$this->config->get( 'EnotifMaxRecips' ) );
+	}
+
+	/**
 	 * True when no other code can change or stop the message after our
 	 * UserMailerTransformMessage handler: it is the last handler of that hook, and ours is the
 	 * only AlternateUserMailer handler. False when that cannot be determined.
+	 *
+	 * @return bool
 	 */
 	private function nothingRunsAfterUs(): bool {
+		$hooks = $this->hookContainer;
 		try {
-			$hooks = MediaWikiServices::getInstance()->getHookContainer();
 			if ( is_callable( [ $hooks, 'getHandlerDescriptions' ] ) ) {
 				// MediaWiki 1.41+: one ordered list per hook, "Class::method" strings.
 				$transform = $hooks->getHandlerDescriptions( 'UserMailerTransformMessage' );
@@ -247,7 +260,7 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 			} elseif ( is_callable( [ $hooks, 'getHandlers' ] )
 				&& is_callable( [ $hooks, 'getLegacyHandlers' ] )
 			) {
-				// MediaWiki 1.35-1.40: legacy ($wgHooks) handlers run first, then the
+				// MediaWiki 1.39-1.40: legacy ($wgHooks) handlers run first, then the
 				// extension.json handler objects in order.
 				$transform = $hooks->getHandlers( 'UserMailerTransformMessage' );
 				$alternate = array_merge(
@@ -269,24 +282,6 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 	}
 
 	/**
-	 * @param array $headers
-	 * @return string
-	 */
-	private static function messageId( array $headers ): string {
-		foreach ( $headers as $name => $value ) {
-			if ( strtolower( (string)$name ) === 'message-id' ) {
-				return (string)$value;
-			}
-		}
-		// No Message-ID (a hook removed it): match on the headers as a whole.
-		return md5( serialize( $headers ) );
-	}
-
-	private function logger(): LoggerInterface {
-		return LoggerFactory::getInstance( 'SmtpMailer' );
-	}
-
-	/**
 	 * @param string $key
 	 * @param string $level
 	 * @param string $message
@@ -295,9 +290,9 @@ class Hooks implements UserMailerTransformMessageHook, AlternateUserMailerHook {
 	private function logOnce(
 		string $key, string $level, string $message, array $context = []
 	): void {
-		if ( !isset( self::$logged[$key] ) ) {
-			self::$logged[$key] = true;
-			$this->logger()->log( $level, $message, $context );
+		if ( !isset( $this->logged[$key] ) ) {
+			$this->logged[$key] = true;
+			$this->logger->log( $level, $message, $context );
 		}
 	}
 }

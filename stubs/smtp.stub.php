@@ -1,0 +1,133 @@
+<?php
+/**
+ * Declarations of the `smtp` PHP extension (php-smtp) for IDEs and static analysis (PHPStan
+ * `scanFiles`, Psalm `<stubs>`, PhpStorm). The extension defines all of this itself: never
+ * include this file in code that runs.
+ *
+ * Native types are exactly those the extension declares, as Reflection reports them
+ * (php-tests/stubs_reflection.phpt checks that, so this file cannot drift). Where the extension
+ * declares `mixed` and checks the value itself, the doc comments give the real types.
+ */
+
+/**
+ * Sends one message over SMTP and returns its Message-ID.
+ *
+ * The connection comes from this PHP process's pool (`smtp.pool`): kept open and reused
+ * between calls and requests. Settings come from the `smtp.*` php.ini entries; `$options`
+ * overrides them for this call.
+ *
+ * @param string|string[] $to Recipients: one address or a comma-separated list as for mail(),
+ *   or an array of addresses. Each may have a display name ("Ann <ann@example.org>").
+ * @param string $subject UTF-8; encoded as RFC 2047 when it is not plain ASCII.
+ *   (An int or float is taken as its string form.)
+ * @param string $body The message body (line endings are sent as CRLF).
+ * @param string|array<string, string|string[]>|null $headers More headers, as mail() takes
+ *   them: a block of "Name: value" lines, or ['Name' => 'value' or ['value', ...]]. The
+ *   addresses in To, Cc and Bcc headers are recipients too, and Bcc is not sent. A header name
+ *   or value that could inject headers (CR/LF outside folding, NUL) is a ValueError.
+ * @param array<string, string|int|float|bool|null>|null $options Per-call settings, keys as in
+ *   MediaWiki's $wgSMTP and matched without regard to case: host (ssl:// or tls:// for implicit
+ *   TLS), port, auth (true, false, "PLAIN", "LOGIN", "XOAUTH2"), username, password, IDHost
+ *   (domain of the Message-ID), localhost (the EHLO name), timeout (seconds for the whole send),
+ *   cafile; and starttls, verify_peer, password_file, password_env, debug as the smtp.* ini
+ *   settings of the same names. An unknown key is an SmtpException ("invalid setting").
+ * @return string The Message-ID header of the message sent, with its angle brackets.
+ * @throws SmtpException When the message could not be sent, or a setting is invalid: what
+ *   failed, the server's own reply and what to do. Its code is the SMTP reply code (0 when the
+ *   server said nothing).
+ * @throws TypeError When an argument, header or option has the wrong type.
+ * @throws ValueError When a header name or value is invalid.
+ */
+function smtp_send(
+	mixed $to,
+	mixed $subject,
+	mixed $body,
+	mixed $headers = null,
+	mixed $options = null
+): string {
+}
+
+/**
+ * The pool's counters for this worker process (since it started).
+ *
+ * @return array{connections_opened: int, connections_reused: int, retries: int, messages_sent: int, failures: int}
+ */
+function smtp_stats(): array {
+}
+
+/**
+ * Checks the settings step by step without sending mail: DNS, connect, greeting, EHLO, TLS,
+ * AUTH, then MAIL FROM with $options['from'] (default: the sendmail_from ini setting) and
+ * RSET. Each step says what it found; a failed step says what to fix, and the steps after it
+ * are skipped.
+ *
+ * @param array<string, string|int|float|bool|null>|null $options As for smtp_send(), plus
+ *   "from": the sender address to try.
+ * @return array{ok: bool, steps: list<array{step: 'settings'|'dns'|'connect'|'greeting'|'ehlo'|'tls'|'auth'|'sender', status: 'ok'|'warning'|'failed'|'skipped', detail: string, fix: string|null}>}
+ *   ok is false when a step failed.
+ * @throws SmtpException When the settings themselves are invalid.
+ * @throws TypeError When $options or one of its values has the wrong type.
+ */
+function smtp_diagnose(mixed $options = null): array {
+}
+
+/**
+ * Thrown by smtp_send() when the message was not sent: its message says what failed, quotes the
+ * server's reply and says what to do; its code is the SMTP reply code (0 when the server said
+ * nothing). The message was not accepted for any recipient, unless it is one of the two
+ * subclasses below.
+ *
+ * Only the extension creates these: constructing one from PHP throws an Exception.
+ */
+class SmtpException extends Exception {
+	/**
+	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
+	 */
+	public function __construct() {
+	}
+}
+
+/**
+ * The whole message was written but the server's final reply never came (the connection broke
+ * or the time ran out after the end of data): the message may have been delivered. Do not send
+ * it again blindly, or recipients may get it twice.
+ */
+class SmtpDeliveryUnknownException extends SmtpException {
+	/**
+	 * @var list<string> Recipients the server had already accepted the message for (an earlier
+	 *   transaction of the same call).
+	 */
+	public $delivered;
+
+	/**
+	 * @var list<string> Recipients for whom it is not known whether the message was accepted.
+	 */
+	public $unknown;
+
+	/**
+	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
+	 */
+	public function __construct() {
+	}
+}
+
+/**
+ * The server accepted the message for some recipients and refused it for the others.
+ */
+class SmtpPartialDeliveryException extends SmtpException {
+	/**
+	 * @var list<string> Recipients the server accepted the message for.
+	 */
+	public $delivered;
+
+	/**
+	 * @var list<string> Recipients the server refused (the message says why).
+	 */
+	public $undelivered;
+
+	/**
+	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
+	 */
+	public function __construct() {
+	}
+}
