@@ -9,6 +9,7 @@
 
 pub mod certs;
 pub mod fault;
+pub mod postfix;
 pub mod script;
 pub mod sinks;
 
