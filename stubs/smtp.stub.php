@@ -5,8 +5,8 @@
  * include this file in code that runs.
  *
  * Native types are exactly those the extension declares, as Reflection reports them
- * (php-tests/stubs_reflection.phpt checks that, so this file cannot drift). Where the extension
- * declares `mixed` and checks the value itself, the doc comments give the real types.
+ * (php-tests/stubs_reflection.phpt checks that, so this file cannot drift); the doc comments
+ * say more where PHP's types cannot.
  */
 
 /**
@@ -28,37 +28,45 @@
  * @param array<string, string|int|float|bool|null>|null $options Per-call settings, keys as in
  *   MediaWiki's $wgSMTP and matched without regard to case: host (ssl:// or tls:// for implicit
  *   TLS), port, auth (true, false, "PLAIN", "LOGIN", "XOAUTH2"), username, password, IDHost
- *   (domain of the Message-ID), localhost (the EHLO name), timeout (seconds for the whole send),
- *   cafile; and starttls, verify_peer, password_file, password_env, debug as the smtp.* ini
- *   settings of the same names. An unknown key is an SmtpException ("invalid setting").
+ *   (domain of the Message-ID), localhost (the EHLO name), timeout (seconds for each step),
+ *   max_time (seconds for the whole call), starttls and debug, as the smtp.* ini settings of
+ *   the same names. An unknown key, or one only php.ini may set (cafile, verify_peer,
+ *   password_file, password_env), is an SmtpException ("invalid setting").
  * @return string The Message-ID header of the message sent, with its angle brackets.
- * @throws SmtpException When the message could not be sent, or a setting is invalid: what
- *   failed, the server's own reply and what to do. Its code is the SMTP reply code (0 when the
- *   server said nothing).
+ * @throws SmtpException When the message was not sent, or a setting is invalid: what failed,
+ *   the server's own reply and what to do. Its code is the SMTP reply code (0 when the server
+ *   said nothing).
+ * @throws SmtpDeliveryUnknownException When the whole message was written and no final reply
+ *   came: it may have been delivered. Never resend it blindly.
+ * @throws SmtpPartialDeliveryException When some recipients got it and the others did not.
  * @throws TypeError When an argument, header or option has the wrong type.
  * @throws ValueError When a header name or value is invalid.
  */
 function smtp_send(
-	mixed $to,
-	mixed $subject,
-	mixed $body,
-	mixed $headers = null,
-	mixed $options = null
+	array|string $to,
+	string $subject,
+	string $body,
+	array|string|null $headers = null,
+	?array $options = null
 ): string {
 }
 
 /**
  * The pool's counters for this worker process (since it started).
  *
- * @return array{connections_opened: int, connections_reused: int, retries: int, messages_sent: int, failures: int}
+ * messages_sent: sent to every recipient; failures: not sent; unknown: written, but no final
+ * reply came (SmtpDeliveryUnknownException); partial: sent to some recipients only.
+ *
+ * @return array{connections_opened: int, connections_reused: int, retries: int, messages_sent: int, failures: int, unknown: int, partial: int}
  */
 function smtp_stats(): array {
 }
 
 /**
  * Checks the settings step by step without sending mail: DNS, connect, greeting, EHLO, TLS,
- * AUTH, then MAIL FROM with $options['from'] (default: the sendmail_from ini setting) and
- * RSET. Each step says what it found; a failed step says what to fix, and the steps after it
+ * AUTH, then MAIL FROM and RCPT TO with $options['from'] (default: the sendmail_from ini
+ * setting) and RSET. On the command line (bin/smtp-doctor) $options may also name cafile,
+ * verify_peer, password_file and password_env; in a web request only php.ini may. Each step says what it found; a failed step says what to fix, and the steps after it
  * are skipped.
  *
  * @param array<string, string|int|float|bool|null>|null $options As for smtp_send(), plus
@@ -68,7 +76,7 @@ function smtp_stats(): array {
  * @throws SmtpException When the settings themselves are invalid.
  * @throws TypeError When $options or one of its values has the wrong type.
  */
-function smtp_diagnose(mixed $options = null): array {
+function smtp_diagnose(?array $options = null): array {
 }
 
 /**
@@ -76,15 +84,8 @@ function smtp_diagnose(mixed $options = null): array {
  * server's reply and says what to do; its code is the SMTP reply code (0 when the server said
  * nothing). The message was not accepted for any recipient, unless it is one of the two
  * subclasses below.
- *
- * Only the extension creates these: constructing one from PHP throws an Exception.
  */
 class SmtpException extends Exception {
-	/**
-	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
-	 */
-	public function __construct() {
-	}
 }
 
 /**
@@ -105,14 +106,15 @@ class SmtpDeliveryUnknownException extends SmtpException {
 	public $unknown;
 
 	/**
-	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
+	 * @var list<string> Recipients it was certainly not sent to (not tried yet when it happened).
 	 */
-	public function __construct() {
-	}
+	public $undelivered;
 }
 
 /**
- * The server accepted the message for some recipients and refused it for the others.
+ * Some recipients got the message (an earlier transaction of the same call, when the server
+ * takes fewer recipients per message than given), the others did not. Resend only to those in
+ * $undelivered.
  */
 class SmtpPartialDeliveryException extends SmtpException {
 	/**
@@ -121,13 +123,7 @@ class SmtpPartialDeliveryException extends SmtpException {
 	public $delivered;
 
 	/**
-	 * @var list<string> Recipients the server refused (the message says why).
+	 * @var list<string> Recipients it was not delivered to (the message says why).
 	 */
 	public $undelivered;
-
-	/**
-	 * @throws Exception Always: the extension creates these exceptions, PHP code cannot.
-	 */
-	public function __construct() {
-	}
 }

@@ -247,7 +247,7 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             unknown,
             undelivered,
         } => {
-            describe(cause, f, false)?;
+            write!(f, "{}", without_end(cause))?;
             write!(
                 f,
                 ". The server has the whole message (Message-ID {message_id}) but its final \
@@ -275,10 +275,20 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
                 list(delivered),
                 list(undelivered)
             )?;
-            describe(cause, f, false)?;
+            write!(f, "{}", without_end(cause))?;
             write!(f, ". Send it again only to those it did not reach")
         }
     }
+}
+
+/// A cause inside a longer sentence: its own words, without what it says about the outcome and
+/// without its final period.
+fn without_end(cause: &Error) -> String {
+    Advice(cause)
+        .to_string()
+        .trim_end()
+        .trim_end_matches('.')
+        .to_string()
 }
 
 fn rejected(

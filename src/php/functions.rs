@@ -130,6 +130,24 @@ pub fn smtp_stats() -> PhpResult<ZBox<ZendHashTable>> {
     Ok(arr)
 }
 
+/// Reflection types of the parameters (see `zend::narrow_parameter_types`), set at MINIT.
+pub fn declare_types() {
+    const NULL: u32 = 1 << 1;
+    const STRING: u32 = 1 << 6;
+    const ARRAY: u32 = 1 << 7;
+    zend::narrow_parameter_types(
+        "smtp_send",
+        &[
+            ARRAY | STRING,
+            STRING,
+            STRING,
+            ARRAY | STRING | NULL,
+            ARRAY | NULL,
+        ],
+    );
+    zend::narrow_parameter_types("smtp_diagnose", &[ARRAY | NULL]);
+}
+
 /// Adds the functions to the module.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
     module

@@ -25,6 +25,7 @@ pub fn startup(_ty: i32, module_number: i32) -> i32 {
             return -1;
         }
         zend::install_mail_handler();
+        functions::declare_types();
         0
     })
 }

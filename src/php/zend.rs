@@ -234,6 +234,43 @@ pub fn restore_mail_handler() {
     }
 }
 
+/// Gives the parameters of one of our functions their real types in Reflection (and so in
+/// stubs and IDEs). ext-php-rs declares a `&Zval` parameter as `mixed` and cannot declare a
+/// union such as `array|string`; the functions check their arguments themselves either way.
+/// `types[i]` is a `MAY_BE_*` mask for parameter i, 0 to leave it.
+pub fn narrow_parameter_types(function: &str, types: &[u32]) {
+    // SAFETY: MINIT, single-threaded; the function table holds our registered functions, whose
+    // arg_info (the engine's own copy for typed functions) has num_args entries, the first
+    // argument at index 0.
+    unsafe {
+        let cg = ffi::ext_php_rs_compiler_globals();
+        let Some(table) = cg.as_ref().map(|cg| cg.function_table) else {
+            return;
+        };
+        let f = ffi::zend_hash_str_find_ptr_lc(
+            table,
+            function.as_ptr().cast::<c_char>(),
+            function.len(),
+        ) as *mut zend_function;
+        let Some(f) = f.as_mut() else { return };
+        let internal = &mut f.internal_function;
+        if internal.arg_info.is_null() {
+            return;
+        }
+        let n = (internal.num_args as usize).min(types.len());
+        for (i, &mask) in types.iter().enumerate().take(n) {
+            let arg = &mut *internal.arg_info.add(i);
+            // Only a plain `mixed` (no class name) is narrowed.
+            if mask != 0
+                && arg.type_.ptr.is_null()
+                && arg.type_.type_mask & ffi::MAY_BE_ANY == ffi::MAY_BE_ANY
+            {
+                arg.type_.type_mask = (arg.type_.type_mask & !ffi::MAY_BE_ANY) | mask;
+            }
+        }
+    }
+}
+
 /// The arguments of a `mail()` call, parsed by PHP's own rules.
 pub struct MailArgs {
     pub to: Vec<u8>,
