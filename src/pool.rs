@@ -237,22 +237,25 @@ pub fn send(s: &Settings, msg: &Prepared) -> Result<()> {
 fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
     let budget = Budget::new(s.timeout, s.max_time);
     let key = Key::of(s);
-    let facts = remembered(&key);
     if s.pool.enabled {
         if let Some(mut conn) = take(&key, s) {
-            conn.set_debug(s.debug);
-            conn.facts = facts;
+            conn.apply(s);
+            conn.facts = remembered(&key);
             if still_good(&mut conn, s, &budget) {
-                let before = conn.messages;
+                let before = (conn.messages, conn.facts);
                 match conn.send(msg, &budget) {
                     Ok(()) => {
                         count(|st| st.connections_reused += 1);
                         put_back(key, conn, s);
                         return Ok(());
                     }
-                    Err(e) if retry_is_safe(&e, before, &conn) => {
+                    Err(e) if retry_is_safe(&e, before.0, &conn) => {
                         log::debug!("the kept connection failed before the message could have been accepted ({e}); retrying on a new one");
                         count(|st| st.retries += 1);
+                    }
+                    Err(e) if refused_bdat(&e, before, &conn) => {
+                        count(|st| st.retries += 1);
+                        put_back(key.clone(), conn, s);
                     }
                     Err(e) => {
                         put_back(key, conn, s);
@@ -262,19 +265,50 @@ fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
             }
         }
     }
-    if budget.exhausted() {
-        return Err(Error::Timeout {
-            host: s.host.clone(),
-            port: s.port,
-            stage: Stage::Connect,
-            limit: Limit::Total(s.max_time.unwrap_or_default()),
-        });
+    let mut result = on_a_new_connection(s, &key, msg, &budget);
+    if let Err((e, true)) = &result {
+        log::debug!("the server refused BDAT ({e}); sending the message again with DATA");
+        count(|st| st.retries += 1);
+        result = on_a_new_connection(s, &key, msg, &budget);
     }
-    let mut conn = Connection::open(s, &budget)?;
+    result.map_err(|(e, _)| e)
+}
+
+/// Opens a connection and sends; the error says, with `true`, that the server refused BDAT
+/// itself before the message could be accepted (then DATA may go on another connection).
+fn on_a_new_connection(
+    s: &Settings,
+    key: &Key,
+    msg: &Prepared,
+    budget: &Budget,
+) -> std::result::Result<(), (Error, bool)> {
+    if budget.exhausted() {
+        return Err((
+            Error::Timeout {
+                host: s.host.clone(),
+                port: s.port,
+                stage: Stage::Connect,
+                limit: Limit::Total(s.max_time.unwrap_or_default()),
+            },
+            false,
+        ));
+    }
+    let mut conn = Connection::open(s, budget).map_err(|e| (e, false))?;
     count(|st| st.connections_opened += 1);
-    conn.facts = facts;
-    let result = conn.send(msg, &budget);
+    conn.facts = remembered(key);
+    let before = (conn.messages, conn.facts);
+    let result = conn.send(msg, budget);
     conn.last_used = Instant::now();
-    put_back(key, conn, s);
-    result
+    let bdat = matches!(&result, Err(e) if refused_bdat(e, before, &conn));
+    put_back(key.clone(), conn, s);
+    result.map_err(|e| (e, bdat))
+}
+
+/// The server refused BDAT itself during this send (it learnt `no_chunking` just now) and
+/// nothing went out before: the message may go again with DATA on a new connection.
+fn refused_bdat(e: &Error, before: (u32, Facts), conn: &Connection) -> bool {
+    !before.1.no_chunking
+        && conn.facts.no_chunking
+        && conn.messages == before.0
+        && e.outcome() == Outcome::NotSent
 }

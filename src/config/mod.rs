@@ -64,6 +64,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("verify_peer", "1", Scope::System),
     setting("password_file", "", Scope::System),
     setting("password_env", "", Scope::System),
+    setting("chunking", "auto", Scope::Request),
     setting("override_mail", "0", Scope::Request),
     setting("pool", "1", Scope::Request),
     setting("pool_ping_after", "5", Scope::Request),
@@ -148,6 +149,8 @@ pub struct Settings {
     pub verify_peer: bool,
     /// Write the SMTP conversation to the log (AUTH data hidden).
     pub debug: bool,
+    /// BDAT (RFC 3030) when the server offers CHUNKING.
+    pub chunking: bool,
     pub pool: PoolSettings,
 }
 
@@ -305,6 +308,7 @@ impl Settings {
             starttls: parse_starttls(&text("starttls")?)?,
             verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
             debug: parse_bool("debug", get("debug"))?,
+            chunking: parse_chunking(&text("chunking")?)?,
             pool: PoolSettings {
                 enabled: parse_bool("pool", get("pool"))?,
                 ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,

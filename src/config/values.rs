@@ -156,3 +156,15 @@ pub fn parse_max_time(v: &Value) -> Result<Option<Duration>> {
     }
     Ok((!d.is_zero()).then_some(d))
 }
+
+/// `smtp.chunking`: `auto` (BDAT when offered) or `off`.
+pub fn parse_chunking(v: &str) -> Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "auto" | "1" | "on" => Ok(true),
+        // PHP's ini parser turns an unquoted off into "".
+        "" | "off" | "0" | "no" => Ok(false),
+        other => Err(Error::Config(format!(
+            "chunking \"{other}\" is not valid: use auto or off"
+        ))),
+    }
+}

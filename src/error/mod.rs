@@ -190,6 +190,12 @@ pub enum Error {
     },
     /// Getting an OAuth 2.0 token failed.
     Token(String),
+    /// The message is bigger than the server takes (its EHLO SIZE); nothing was sent.
+    TooBig {
+        host: String,
+        size: u64,
+        max: u64,
+    },
     /// The whole message was written and no final reply came: it may have been delivered.
     Unknown {
         cause: Box<Error>,

@@ -179,6 +179,12 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             )
         }
         Error::Tls { host, problem } => tls(f, host, problem),
+        Error::TooBig { host, size, max } => write!(
+            f,
+            "the message is too big for {host}: {size} bytes, and the server takes at most {max} \
+             (its EHLO SIZE){not_sent}. Send a smaller message, for example with a link instead \
+             of an attachment"
+        ),
         Error::InsecureAuth { host } => write!(
             f,
             "refusing to send the SMTP password to {host} over an unencrypted connection. Use a \

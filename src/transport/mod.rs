@@ -39,6 +39,8 @@ pub const WIRE_LOG: &str = "smtp::wire";
 pub struct Facts {
     /// Recipients the server took in one transaction before it said "too many".
     pub rcpt_limit: Option<usize>,
+    /// The server offers CHUNKING but refused BDAT: use DATA.
+    pub no_chunking: bool,
 }
 
 pub struct Connection {
@@ -51,6 +53,8 @@ pub struct Connection {
     /// `smtp.debug`: the conversation goes to the log at info level, not just debug.
     debug: bool,
     caps: Capabilities,
+    /// `smtp.chunking`: BDAT when the server offers CHUNKING.
+    chunking: bool,
     in_step: bool,
     pub facts: Facts,
     /// Messages accepted on this connection.
@@ -85,6 +89,7 @@ impl Connection {
             port: s.port,
             debug: s.debug,
             caps: Capabilities::default(),
+            chunking: s.chunking,
             in_step: false,
             facts: Facts::default(),
             messages: 0,
@@ -96,8 +101,10 @@ impl Connection {
         Ok(conn)
     }
 
-    pub fn set_debug(&mut self, on: bool) {
-        self.debug = on;
+    /// Settings that may differ between calls on a kept connection.
+    pub fn apply(&mut self, s: &Settings) {
+        self.debug = s.debug;
+        self.chunking = s.chunking;
     }
 
     pub fn is_tls(&self) -> bool {

@@ -1,0 +1,238 @@
+//! The envelope: MAIL FROM and the RCPT TOs (in windows when pipelined), and for a DATA body
+//! the DATA command itself. On success the server waits for the body.
+
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter};
+use lettre::Address;
+
+use super::{Accepted, Body, Budget, Connection};
+use crate::error::{Error, Reply, Result, Stage};
+use crate::message::Prepared;
+
+/// Recipients sent in one write before their replies are read. Bounds how many RCPTs go past
+/// a recipient limit we do not know yet (a server may slow down every reply after too many:
+/// Postfix's `smtpd_recipient_overshoot_limit`); 100 is Gmail's limit per message.
+pub const RCPT_WINDOW: usize = 100;
+
+/// What the replies so far say.
+#[derive(Default)]
+struct Replies {
+    got: Accepted,
+    /// The first refusal; the transaction fails with it.
+    failure: Option<Error>,
+}
+
+impl Connection {
+    /// MAIL and RCPT (and DATA for a DATA body), pipelined when offered.
+    pub(super) fn envelope(
+        &mut self,
+        msg: &Prepared,
+        batch: &[String],
+        body: Body,
+        budget: &Budget,
+    ) -> Result<Accepted> {
+        let mail = self.mail_command(msg)?;
+        let rcpts = batch
+            .iter()
+            .map(|r| rcpt_command(r))
+            .collect::<Result<Vec<String>>>()?;
+        let mut r = Replies::default();
+        let data_reply = if self.caps.pipelining {
+            self.pipelined(msg, &mail, &rcpts, batch, body, &mut r, budget)?
+        } else {
+            self.one_by_one(msg, &mail, &rcpts, batch, &mut r, budget)?
+        };
+        if let Some(e) = r.failure {
+            if data_reply.as_ref().is_some_and(|r| r.code == 354) {
+                // The server waits for message data we must not send: only closing the
+                // connection aborts the transaction (it stays out of step, so it is dropped).
+                return Err(e);
+            }
+            let _ = self.reset(budget);
+            return Err(e);
+        }
+        if body == Body::Bdat {
+            return Ok(r.got);
+        }
+        let data_reply = match data_reply {
+            Some(reply) => reply,
+            None => {
+                self.send_command(&Data.to_string(), Stage::Data, budget)?;
+                self.read_reply(Stage::Data, budget.step())?
+            }
+        };
+        if data_reply.code != 354 {
+            let e = self.refused(Stage::Data, data_reply, &msg.from, None);
+            let _ = self.reset(budget);
+            return Err(e);
+        }
+        Ok(r.got)
+    }
+
+    /// MAIL and the RCPTs in windows of `RCPT_WINDOW`, each window one write; DATA goes with
+    /// the last window. Returns the reply to DATA when DATA was sent.
+    #[allow(clippy::too_many_arguments)]
+    fn pipelined(
+        &mut self,
+        msg: &Prepared,
+        mail: &str,
+        rcpts: &[String],
+        batch: &[String],
+        body: Body,
+        r: &mut Replies,
+        budget: &Budget,
+    ) -> Result<Option<Reply>> {
+        let mut sent = 0;
+        loop {
+            let end = (sent + RCPT_WINDOW).min(batch.len());
+            let last = end == batch.len();
+            let with_data = last && body == Body::Data;
+            let mut out = String::new();
+            if sent == 0 {
+                out.push_str(mail);
+            }
+            rcpts[sent..end].iter().for_each(|c| out.push_str(c));
+            if with_data {
+                out.push_str(&Data.to_string());
+            }
+            self.wire_lines(&out);
+            self.write(out.as_bytes(), Stage::MailFrom, budget.step())?;
+            if sent == 0 {
+                let reply = self.read_reply(Stage::MailFrom, budget.step())?;
+                if reply.code != 250 {
+                    r.failure = Some(self.refused(Stage::MailFrom, reply, &msg.from, None));
+                }
+            }
+            for rcpt in &batch[sent..end] {
+                let reply = match self.read_reply(Stage::RcptTo, budget.step()) {
+                    Ok(reply) => reply,
+                    // A server that refused MAIL with 421 hangs up: its refusal is the news.
+                    Err(e) => return Err(r.failure.take().unwrap_or(e)),
+                };
+                self.take_rcpt_reply(msg, rcpt, reply, r);
+            }
+            sent = end;
+            if with_data {
+                return match self.read_reply(Stage::Data, budget.step()) {
+                    Ok(reply) => Ok(Some(reply)),
+                    Err(e) => Err(r.failure.take().unwrap_or(e)),
+                };
+            }
+            if last {
+                return Ok(None);
+            }
+            if r.failure.is_some() || !r.got.deferred.is_empty() {
+                // No room for more, or the transaction fails anyway: send no further window.
+                r.got.deferred.extend(batch[sent..].iter().cloned());
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Without PIPELINING: each command waits for its reply, and nothing more is sent after a
+    /// refusal.
+    fn one_by_one(
+        &mut self,
+        msg: &Prepared,
+        mail: &str,
+        rcpts: &[String],
+        batch: &[String],
+        r: &mut Replies,
+        budget: &Budget,
+    ) -> Result<Option<Reply>> {
+        self.send_command(mail, Stage::MailFrom, budget)?;
+        let reply = self.read_reply(Stage::MailFrom, budget.step())?;
+        if reply.code != 250 {
+            let e = self.refused(Stage::MailFrom, reply.clone(), &msg.from, None);
+            // No transaction was opened: nothing to reset.
+            self.settle(&reply);
+            return Err(e);
+        }
+        for (rcpt, cmd) in batch.iter().zip(rcpts) {
+            if !r.got.deferred.is_empty() {
+                r.got.deferred.push(rcpt.clone());
+                continue;
+            }
+            self.send_command(cmd, Stage::RcptTo, budget)?;
+            let reply = self.read_reply(Stage::RcptTo, budget.step())?;
+            self.take_rcpt_reply(msg, rcpt, reply, r);
+            if r.failure.is_some() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    fn take_rcpt_reply(&mut self, msg: &Prepared, rcpt: &str, reply: Reply, r: &mut Replies) {
+        match reply.code {
+            250 | 251 => r.got.accepted.push(rcpt.to_string()),
+            // No room for more recipients in this transaction: the rest go in the next one.
+            _ if reply.too_many_recipients() && !r.got.accepted.is_empty() => {
+                r.got.deferred.push(rcpt.to_string())
+            }
+            _ if r.failure.is_none() => {
+                r.failure = Some(self.refused(Stage::RcptTo, reply, &msg.from, Some(rcpt)));
+            }
+            _ => {}
+        }
+    }
+
+    /// Would the server take mail from this sender? MAIL FROM, then RCPT TO the sender itself
+    /// (servers such as Postfix judge the sender only when a recipient is given), then RSET.
+    /// Sends no message. Returns the reply to MAIL FROM.
+    pub fn check_sender(&mut self, from: &str, budget: &Budget) -> Result<Reply> {
+        self.in_step = false;
+        let addr = envelope_address(from)?;
+        self.send_command(
+            &Mail::new(Some(addr.clone()), vec![]).to_string(),
+            Stage::MailFrom,
+            budget,
+        )?;
+        let mail = self.read_reply(Stage::MailFrom, budget.step())?;
+        if mail.code != 250 {
+            let e = self.refused(Stage::MailFrom, mail.clone(), from, None);
+            self.settle(&mail);
+            return Err(e);
+        }
+        self.send_command(&Rcpt::new(addr, vec![]).to_string(), Stage::RcptTo, budget)?;
+        let rcpt = self.read_reply(Stage::RcptTo, budget.step())?;
+        let refusal = (!matches!(rcpt.code, 250 | 251))
+            .then(|| self.refused(Stage::RcptTo, rcpt, from, Some(from)));
+        self.reset(budget)?;
+        match refusal {
+            Some(e) => Err(e),
+            None => Ok(mail),
+        }
+    }
+
+    pub(super) fn mail_command(&self, msg: &Prepared) -> Result<String> {
+        let mut params = Vec::new();
+        if msg.eight_bit && self.caps.eight_bit_mime {
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let from = if msg.from.is_empty() {
+            None
+        } else {
+            Some(envelope_address(&msg.from)?)
+        };
+        Ok(Mail::new(from, params).to_string())
+    }
+
+    /// The lines of a pipelined write, for the conversation log.
+    pub(super) fn wire_lines(&self, out: &str) {
+        if self.wire_enabled() {
+            for line in out.lines() {
+                self.wire(format_args!("C: {line}"));
+            }
+        }
+    }
+}
+
+pub(super) fn rcpt_command(addr: &str) -> Result<String> {
+    Ok(Rcpt::new(envelope_address(addr)?, vec![]).to_string())
+}
+
+fn envelope_address(addr: &str) -> Result<Address> {
+    addr.parse::<Address>()
+        .map_err(|e| Error::Message(format!("invalid envelope address \"{addr}\": {e}")))
+}
