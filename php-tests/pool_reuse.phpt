@@ -24,11 +24,11 @@ echo "connections: ", substr_count($t, ' OPEN'), "\n";
 echo "commands: ", implode(', ', array_map(fn($c) => strtok($c, ' :'), smtp_client_lines($t))), "\n";
 var_dump(smtp_stats());
 ?>
---EXPECT--
+--EXPECTF--
 2 message(s) on connection(s) 1,1
 connections: 1
 commands: EHLO, MAIL, RCPT, DATA, <data, MAIL, RCPT, DATA, <data
-array(7) {
+array(8) {
   ["connections_opened"]=>
   int(1)
   ["connections_reused"]=>
@@ -43,4 +43,6 @@ array(7) {
   int(0)
   ["partial"]=>
   int(0)
+  ["last_server"]=>
+  string(%d) "127.0.0.1:%d"
 }

@@ -13,6 +13,7 @@ pub mod mail_compat;
 pub mod message;
 pub mod oauth;
 pub mod pool;
+pub mod slots;
 pub mod tls;
 pub mod transport;
 

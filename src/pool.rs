@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use crate::config::{AuthMode, Settings, StartTls};
 use crate::error::{Error, Limit, Outcome, Result, Stage};
 use crate::message::Prepared;
+use crate::slots::{self, SlotKey};
 use crate::transport::{Budget, Connection, Facts, Idle};
 
 /// The longest a kept connection's NOOP may take before we give up on it and connect anew.
@@ -38,6 +39,8 @@ struct Key {
     cafile: Option<std::path::PathBuf>,
     starttls: StartTls,
     verify_peer: bool,
+    /// The `smtp.max_connections` slot files of this server and account.
+    slot: SlotKey,
 }
 
 impl Key {
@@ -57,6 +60,7 @@ impl Key {
             cafile: s.cafile.clone(),
             starttls: s.starttls,
             verify_peer: s.verify_peer,
+            slot: SlotKey::of(s),
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct Stats {
 struct Pool {
     pid: u32,
     idle: Vec<(Key, Connection)>,
+    /// The server that took the last message.
+    last_server: Option<String>,
     /// What earlier connections learnt about each server.
     facts: Vec<(Key, Facts)>,
     stats: Stats,
@@ -90,6 +96,7 @@ static POOL: Lazy<Mutex<Pool>> = Lazy::new(|| {
     Mutex::new(Pool {
         pid: std::process::id(),
         idle: Vec::new(),
+        last_server: None,
         facts: Vec::new(),
         stats: Stats::default(),
     })
@@ -110,6 +117,7 @@ fn forget_after_fork() {
         // connections stay intact.
         pool.idle.clear();
         pool.facts.clear();
+        pool.last_server = None;
         pool.stats = Stats::default();
         pool.pid = pid;
     }
@@ -155,7 +163,11 @@ fn put_back(key: Key, conn: Connection, s: &Settings) {
         conn.quit();
         return;
     }
+    let slotted = conn.holds_slot();
     with_pool(|p| p.idle.push((key, conn)));
+    if slotted {
+        start_reaper();
+    }
 }
 
 fn remembered(key: &Key) -> Facts {
@@ -219,10 +231,12 @@ fn retry_is_safe(e: &Error, sent_before: u32, conn: &Connection) -> bool {
         )
 }
 
-/// Sends one message, on the kept connection when there is a healthy one.
+/// Sends one message: to the first server of `smtp.host` that takes it (failover), on a kept
+/// connection when there is a healthy one.
 pub fn send(s: &Settings, msg: &Prepared) -> Result<()> {
     forget_after_fork();
-    let result = send_inner(s, msg);
+    let budget = Budget::new(s.timeout, s.max_time);
+    let result = send_anywhere(s, msg, &budget);
     count(|st| match &result {
         Ok(()) => st.messages_sent += 1,
         Err(e) => match e.outcome() {
@@ -234,16 +248,95 @@ pub fn send(s: &Settings, msg: &Prepared) -> Result<()> {
     result
 }
 
-fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
-    let budget = Budget::new(s.timeout, s.max_time);
+/// The server that took the last message (`host:port`), for `smtp_stats()` and phpinfo.
+pub fn last_server() -> Option<String> {
+    forget_after_fork();
+    with_pool(|p| p.last_server.clone())
+}
+
+/// The first wait before trying again after "too many connections"; it doubles each time.
+const LIMIT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Tries the servers in order; a server that is down, or that says this machine has too many
+/// connections, passes the message to the next. When every server refused for too many
+/// connections, waits (50 ms, doubling, jittered) and goes round again within the call's time.
+fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<()> {
+    let started = Instant::now();
+    let mut wait = LIMIT_BACKOFF;
+    let mut tries = 0u32;
+    loop {
+        let mut last: Option<(Error, String)> = None;
+        let mut all_limits = true;
+        for (i, server) in s.servers.iter().enumerate() {
+            let on = s.on(server);
+            let on = if s.servers.len() == 1 { s } else { &on };
+            match send_to(on, msg, budget) {
+                Ok(()) => {
+                    let endpoint = on.endpoint();
+                    with_pool(|p| p.last_server = Some(endpoint));
+                    return Ok(());
+                }
+                Err(e) if e.fails_over() && !budget.exhausted() => {
+                    if e.is_connection_limit() {
+                        tries += 1;
+                    } else {
+                        all_limits = false;
+                    }
+                    if i + 1 < s.servers.len() {
+                        log::debug!(
+                            "{} failed ({e}); trying {}",
+                            on.endpoint(),
+                            s.servers[i + 1].host
+                        );
+                    }
+                    last = Some((e, on.host.clone()));
+                }
+                Err(e) => return Err(limit_error(e, &on.host, tries)),
+            }
+        }
+        let (e, host) = last.expect("at least one server");
+        // Without smtp.max_time, waiting for a free connection is bounded by smtp.timeout.
+        let window = s.max_time.unwrap_or(s.timeout);
+        if !all_limits || started.elapsed() + wait >= window || budget.exhausted() {
+            return Err(limit_error(e, &host, tries));
+        }
+        std::thread::sleep(jitter(wait));
+        wait *= 2;
+    }
+}
+
+/// A connection-limit refusal as the error that names the limit and the fix.
+fn limit_error(e: Error, host: &str, tries: u32) -> Error {
+    match e {
+        Error::Rejected { reply, .. } if reply.too_many_connections() && tries > 0 => {
+            Error::ConnectionLimit {
+                reply,
+                host: host.to_string(),
+                tries,
+            }
+        }
+        other => other,
+    }
+}
+
+/// Between half and one and a half times `d`, so that workers refused together do not all come
+/// back together.
+fn jitter(d: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
+    d / 2 + d * u32::from(byte[0]) / 255
+}
+
+/// One server: a kept connection when there is a healthy one, else a new one.
+fn send_to(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<()> {
     let key = Key::of(s);
     if s.pool.enabled {
         if let Some(mut conn) = take(&key, s) {
             conn.apply(s);
             conn.facts = remembered(&key);
-            if still_good(&mut conn, s, &budget) {
+            if still_good(&mut conn, s, budget) {
                 let before = (conn.messages, conn.facts);
-                match conn.send(msg, &budget) {
+                match conn.send(msg, budget) {
                     Ok(()) => {
                         count(|st| st.connections_reused += 1);
                         put_back(key, conn, s);
@@ -265,17 +358,18 @@ fn send_inner(s: &Settings, msg: &Prepared) -> Result<()> {
             }
         }
     }
-    let mut result = on_a_new_connection(s, &key, msg, &budget);
+    let mut result = on_a_new_connection(s, &key, msg, budget);
     if let Err((e, true)) = &result {
         log::debug!("the server refused BDAT ({e}); sending the message again with DATA");
         count(|st| st.retries += 1);
-        result = on_a_new_connection(s, &key, msg, &budget);
+        result = on_a_new_connection(s, &key, msg, budget);
     }
     result.map_err(|(e, _)| e)
 }
 
-/// Opens a connection and sends; the error says, with `true`, that the server refused BDAT
-/// itself before the message could be accepted (then DATA may go on another connection).
+/// Opens a connection (in a free `smtp.max_connections` slot) and sends; the error says, with
+/// `true`, that the server refused BDAT itself before the message could be accepted (then DATA
+/// may go on another connection).
 fn on_a_new_connection(
     s: &Settings,
     key: &Key,
@@ -293,8 +387,15 @@ fn on_a_new_connection(
             false,
         ));
     }
+    let slot = match s.max_connections {
+        0 => None,
+        max => Some(slots::acquire(&SlotKey::of(s), s, max, budget).map_err(|e| (e, false))?),
+    };
     let mut conn = Connection::open(s, budget).map_err(|e| (e, false))?;
     count(|st| st.connections_opened += 1);
+    if let Some(slot) = slot {
+        conn.hold(slot);
+    }
     conn.facts = remembered(key);
     let before = (conn.messages, conn.facts);
     let result = conn.send(msg, budget);
@@ -311,4 +412,59 @@ fn refused_bdat(e: &Error, before: (u32, Facts), conn: &Connection) -> bool {
         && conn.facts.no_chunking
         && conn.messages == before.0
         && e.outcome() == Outcome::NotSent
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle connections in a slot
+
+/// How often the reaper looks whether another process waits for a slot.
+const REAP_EVERY: Duration = Duration::from_millis(50);
+
+/// The process whose reaper thread runs (0: none). A forked child has no such thread.
+static REAPER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// With `smtp.max_connections`, a kept connection holds a slot while it idles. A worker idle
+/// between requests runs no code of ours, so a small thread does the looking: when another
+/// process waits for a slot of the same server, the idle connection is closed (QUIT) and its
+/// slot freed, within about `REAP_EVERY`. It runs only while such connections exist, and never
+/// calls into PHP.
+fn start_reaper() {
+    let pid = std::process::id();
+    if REAPER.swap(pid, std::sync::atomic::Ordering::SeqCst) == pid {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("smtp-reaper".into())
+        .spawn(|| loop {
+            std::thread::sleep(REAP_EVERY);
+            let (wanted, left) = with_pool(|p| {
+                let mut wanted = Vec::new();
+                let mut i = 0;
+                while i < p.idle.len() {
+                    let (key, conn) = &p.idle[i];
+                    if conn.holds_slot() && slots::someone_waits(&key.slot) {
+                        wanted.push(p.idle.swap_remove(i).1);
+                    } else {
+                        i += 1;
+                    }
+                }
+                let left = p.idle.iter().any(|(_, c)| c.holds_slot());
+                (wanted, left)
+            });
+            for mut conn in wanted {
+                conn.quiet();
+                conn.quit();
+            }
+            if !left {
+                REAPER.store(0, std::sync::atomic::Ordering::SeqCst);
+                // Connections put back meanwhile start a new reaper.
+                if with_pool(|p| p.idle.iter().any(|(_, c)| c.holds_slot())) {
+                    start_reaper();
+                }
+                return;
+            }
+        });
+    if spawned.is_err() {
+        REAPER.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -55,9 +55,11 @@ function smtp_send(
  * The pool's counters for this worker process (since it started).
  *
  * messages_sent: sent to every recipient; failures: not sent; unknown: written, but no final
- * reply came (SmtpDeliveryUnknownException); partial: sent to some recipients only.
+ * reply came (SmtpDeliveryUnknownException); partial: sent to some recipients only;
+ * last_server: "host:port" of the server that took the last message (one of smtp.host's
+ * failover list), null before the first.
  *
- * @return array{connections_opened: int, connections_reused: int, retries: int, messages_sent: int, failures: int, unknown: int, partial: int}
+ * @return array{connections_opened: int, connections_reused: int, retries: int, messages_sent: int, failures: int, unknown: int, partial: int, last_server: string|null}
  */
 function smtp_stats(): array {
 }

@@ -676,3 +676,18 @@ fn starttls_off_and_auth_only_after_starttls() {
     assert!(!text.contains("turn smtp.auth off"), "{text}");
     assert!(!srv.transcript().contains("C: AUTH"));
 }
+
+#[test]
+fn a_new_connection_resumes_the_tls_session_of_the_last_one() {
+    // A reconnect after an idle close skips the full handshake (rustls' session cache, kept per
+    // process with the TLS configuration).
+    use smtp::transport::{Budget, Connection};
+    let srv = FaultServer::start_tls("good", &["--tls", "implicit"]);
+    let s = srv.settings(&[("host", "ssl://127.0.0.1"), ("cafile", &ca_file())]);
+    let budget = Budget::new(std::time::Duration::from_secs(5), None);
+    let first = Connection::open(&s, &budget).expect("first");
+    first.quit();
+    let second = Connection::open(&s, &budget).expect("second");
+    assert!(second.tls_resumed(), "the second handshake was a full one");
+    second.quit();
+}

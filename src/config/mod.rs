@@ -65,6 +65,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("password_file", "", Scope::System),
     setting("password_env", "", Scope::System),
     setting("chunking", "auto", Scope::Request),
+    setting("max_connections", "0", Scope::Request),
     setting("override_mail", "0", Scope::Request),
     setting("pool", "1", Scope::Request),
     setting("pool_ping_after", "5", Scope::Request),
@@ -123,13 +124,24 @@ pub enum AuthMode {
     Only(Mechanism),
 }
 
+/// One server of `smtp.host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    pub host: String,
+    pub port: u16,
+    pub implicit_tls: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    /// Host name or address, without any ssl:// or tls:// prefix.
+    /// Host name or address, without any ssl:// or tls:// prefix: the server tried first (or
+    /// the one `on()` chose).
     pub host: String,
     pub port: u16,
     /// TLS from the first byte (ssl:// or tls:// prefix); otherwise STARTTLS when offered.
     pub implicit_tls: bool,
+    /// Every server of `smtp.host`, in the order to try them; the first is `host`/`port`.
+    pub servers: Vec<Server>,
     pub auth: AuthMode,
     pub username: String,
     pub password: Secret,
@@ -151,6 +163,8 @@ pub struct Settings {
     pub debug: bool,
     /// BDAT (RFC 3030) when the server offers CHUNKING.
     pub chunking: bool,
+    /// At most this many connections per server and account from this machine (0 = no cap).
+    pub max_connections: u32,
     pub pool: PoolSettings,
 }
 
@@ -237,17 +251,26 @@ impl Settings {
         };
         let text = |name: &str| as_string(name, get(name));
 
-        let (host, implicit_tls) = parse_host(&text("host")?)?;
-        let port = match get("port") {
-            Value::Str(s) if s.trim().is_empty() => {
-                if implicit_tls {
-                    465
-                } else {
-                    25
-                }
-            }
-            v => parse_port(v)?,
+        let port_setting = match get("port") {
+            Value::Str(s) if s.trim().is_empty() => None,
+            v => Some(parse_port(v)?),
         };
+        let servers: Vec<Server> = parse_hosts(&text("host")?)?
+            .into_iter()
+            .map(|e| Server {
+                port: e
+                    .port
+                    .or(port_setting)
+                    .unwrap_or(if e.implicit_tls { 465 } else { 25 }),
+                host: e.host,
+                implicit_tls: e.implicit_tls,
+            })
+            .collect();
+        let Server {
+            host,
+            port,
+            implicit_tls,
+        } = servers[0].clone();
         let username = text("username")?;
         let auth = parse_auth(get("auth"))?;
         if auth != AuthMode::Off && username.is_empty() {
@@ -280,14 +303,21 @@ impl Settings {
         let (password, admins_secret) = password(&raw, ini, own_password)?;
         if admins_secret && auth != AuthMode::Off {
             let default_host = find("host").map_or("localhost", |s| s.default);
-            let (admin_host, _) =
-                parse_host(&ini.admin("host").unwrap_or_else(|| default_host.into()))?;
-            if !admin_host.eq_ignore_ascii_case(&host) {
+            let admin_hosts =
+                parse_hosts(&ini.admin("host").unwrap_or_else(|| default_host.into()))?;
+            let admins = |h: &str| admin_hosts.iter().any(|a| a.host.eq_ignore_ascii_case(h));
+            if let Some(other) = servers.iter().find(|s| !admins(&s.host)) {
+                let admin_host = admin_hosts
+                    .iter()
+                    .map(|a| a.host.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 return Err(Error::Config(format!(
                     "the SMTP password comes from the administrator's settings, which send it only \
-                     to \"{admin_host}\" (smtp.host in php.ini), but this call sends to \"{host}\". \
+                     to \"{admin_host}\" (smtp.host in php.ini), but this call sends to \"{}\". \
                      Give this host's password with the call ($options['password'] or \
-                     ini_set('smtp.password', ...)), or set smtp.host in php.ini"
+                     ini_set('smtp.password', ...)), or set smtp.host in php.ini",
+                    other.host
                 )));
             }
         }
@@ -297,6 +327,7 @@ impl Settings {
             host,
             port,
             implicit_tls,
+            servers,
             auth,
             username,
             password,
@@ -309,6 +340,14 @@ impl Settings {
             verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
             debug: parse_bool("debug", get("debug"))?,
             chunking: parse_chunking(&text("chunking")?)?,
+            max_connections: match parse_seconds("max_connections", get("max_connections"), 0.0)? {
+                d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as u32,
+                _ => {
+                    return Err(Error::Config(
+                        "max_connections must be a whole number (0 = no cap)".into(),
+                    ))
+                }
+            },
             pool: PoolSettings {
                 enabled: parse_bool("pool", get("pool"))?,
                 ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
@@ -344,6 +383,16 @@ impl Settings {
     /// The host as shown in messages, with its port.
     pub fn endpoint(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// The same settings, aimed at one of the servers.
+    pub fn on(&self, server: &Server) -> Settings {
+        Settings {
+            host: server.host.clone(),
+            port: server.port,
+            implicit_tls: server.implicit_tls,
+            ..self.clone()
+        }
     }
 }
 

@@ -50,6 +50,61 @@ pub fn parse_host(s: &str) -> Result<(String, bool)> {
     Ok((host.to_string(), implicit))
 }
 
+/// One entry of `smtp.host`: `name`, `ssl://name`, `name:port`, `[v6addr]:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostEntry {
+    pub host: String,
+    pub port: Option<u16>,
+    pub implicit_tls: bool,
+}
+
+/// `smtp.host`: one server, or several separated by commas (failover, tried in order).
+pub fn parse_hosts(s: &str) -> Result<Vec<HostEntry>> {
+    let entries: Vec<&str> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.is_empty() {
+        return Err(Error::Config(
+            "host is empty; set smtp.host to your SMTP server".into(),
+        ));
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            let (host, implicit_tls) = parse_host(entry)?;
+            let (host, port) = split_port(&host)
+                .map_err(|_| Error::Config(format!("host \"{entry}\" has a bad port number")))?;
+            Ok(HostEntry {
+                host,
+                port,
+                implicit_tls,
+            })
+        })
+        .collect()
+}
+
+/// `name:port` or `[addr]:port` → (name, port). A bare IPv6 address has no port.
+fn split_port(host: &str) -> std::result::Result<(String, Option<u16>), ()> {
+    let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or(());
+    if let Some(rest) = host.strip_prefix('[') {
+        let (addr, after) = rest.split_once(']').ok_or(())?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((format!("[{addr}]"), Some(port(p)?))),
+            None if after.is_empty() => Ok((format!("[{addr}]"), None)),
+            None => Err(()),
+        };
+    }
+    match host.matches(':').count() {
+        1 => {
+            let (name, p) = host.split_once(':').ok_or(())?;
+            Ok((name.to_string(), Some(port(p)?)))
+        }
+        _ => Ok((host.to_string(), None)),
+    }
+}
+
 pub fn parse_port(v: &Value) -> Result<u16> {
     let n = match v {
         Value::Int(i) => *i,

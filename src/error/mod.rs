@@ -33,6 +33,18 @@ impl Reply {
         (400..500).contains(&self.code)
     }
 
+    /// A temporary refusal because this client has too many connections open: Postfix's
+    /// "421 4.7.0 ... too many connections from", Microsoft's "432 4.3.2 Concurrent connections
+    /// limit exceeded".
+    pub fn too_many_connections(&self) -> bool {
+        let text = self.text.to_ascii_lowercase();
+        self.is_transient()
+            && (self.code == 432
+                || text.contains("too many connections")
+                || text.contains("concurrent connections")
+                || text.contains("connection limit"))
+    }
+
     /// RFC 5321 4.5.3.1.10: 452 "too many recipients" (enhanced 4.5.3). A 452 with another
     /// enhanced code (4.2.2 mailbox full, 4.3.1 out of storage) is about that one address.
     pub fn too_many_recipients(&self) -> bool {
@@ -190,6 +202,20 @@ pub enum Error {
     },
     /// Getting an OAuth 2.0 token failed.
     Token(String),
+    /// Every slot `smtp.max_connections` allows for this server was in use by other processes
+    /// for as long as we could wait.
+    SlotsBusy {
+        host: String,
+        max: u32,
+        waited: Duration,
+    },
+    /// The server refused the connection because this machine has too many of them open
+    /// ("432 4.3.2 Concurrent connections limit exceeded"), and still did after retries.
+    ConnectionLimit {
+        reply: Reply,
+        host: String,
+        tries: u32,
+    },
     /// The message is bigger than the server takes (its EHLO SIZE); nothing was sent.
     TooBig {
         host: String,
@@ -249,7 +275,7 @@ impl Error {
     /// The server's reply, when the failure was the server's answer.
     pub fn reply(&self) -> Option<&Reply> {
         match self.cause() {
-            Error::Rejected { reply, .. } => Some(reply),
+            Error::Rejected { reply, .. } | Error::ConnectionLimit { reply, .. } => Some(reply),
             _ => None,
         }
     }
@@ -266,6 +292,8 @@ impl Error {
             Error::Refused { .. } | Error::Connect { .. } => Some(Stage::Connect),
             Error::Resolve { .. } => Some(Stage::Resolve),
             Error::Token(_) => Some(Stage::Token),
+            Error::ConnectionLimit { .. } => Some(Stage::Greeting),
+            Error::SlotsBusy { .. } => Some(Stage::Connect),
             _ => None,
         }
     }
@@ -286,6 +314,31 @@ impl Error {
             }
             _ => false,
         }
+    }
+
+    /// The server refused this connection for having too many (at the greeting or after AUTH):
+    /// worth waiting a moment and trying again.
+    pub fn is_connection_limit(&self) -> bool {
+        matches!(self, Error::Rejected { stage: Stage::Greeting | Stage::Ehlo | Stage::Auth, reply, .. }
+            if reply.too_many_connections())
+    }
+
+    /// Another server of a failover list may do better: the connection failed, or this server
+    /// would not take a connection, before anything was sent. Never after the message went out,
+    /// nor for a refusal of the message, its sender or recipients, nor for a login refused.
+    pub fn fails_over(&self) -> bool {
+        self.outcome() == Outcome::NotSent
+            && (self.is_connection_failure()
+                || self.is_connection_limit()
+                || matches!(
+                    self,
+                    Error::Tls { .. }
+                        | Error::SlotsBusy { .. }
+                        | Error::Protocol {
+                            stage: Stage::Greeting | Stage::Ehlo,
+                            ..
+                        }
+                ))
     }
 }
 
@@ -311,6 +364,23 @@ mod tests {
         assert!(reply(452, None).too_many_recipients());
         assert!(!reply(452, Some("4.2.2")).too_many_recipients());
         assert!(!reply(451, Some("4.5.3")).too_many_recipients());
+    }
+
+    #[test]
+    fn too_many_connections_as_providers_say_it() {
+        let r = |code, text: &str| Reply {
+            code,
+            enhanced: text.split_whitespace().next().map(String::from),
+            text: text.into(),
+        };
+        assert!(r(432, "4.3.2 Concurrent connections limit exceeded").too_many_connections());
+        assert!(r(
+            421,
+            "4.7.0 localhost Error: too many connections from 127.0.0.1"
+        )
+        .too_many_connections());
+        assert!(!r(421, "4.3.2 Service not available").too_many_connections());
+        assert!(!r(554, "5.7.1 too many connections").too_many_connections());
     }
 
     #[test]

@@ -179,6 +179,21 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             )
         }
         Error::Tls { host, problem } => tls(f, host, problem),
+        Error::SlotsBusy { host, max, waited } => write!(
+            f,
+            "all {max} connections that smtp.max_connections allows to {host} were in use by \
+             other PHP processes of this machine, and none came free within {:.1} s{not_sent}. \
+             Raise smtp.max_connections if the provider allows more, or run fewer PHP workers",
+            waited.as_secs_f64()
+        ),
+        Error::ConnectionLimit { reply, host, tries } => write!(
+            f,
+            "{host} refuses more connections from this machine; {} (after {tries} tries){not_sent}. \
+             Keep fewer connections open to it: fewer PHP workers, smtp.max_connections (at most \
+             the provider's limit, e.g. 3 per mailbox for Microsoft 365), or a shorter \
+             smtp.pool_idle_timeout so idle connections close sooner",
+            server_said(reply)
+        ),
         Error::TooBig { host, size, max } => write!(
             f,
             "the message is too big for {host}: {size} bytes, and the server takes at most {max} \

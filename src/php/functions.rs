@@ -127,6 +127,10 @@ pub fn smtp_stats() -> PhpResult<ZBox<ZendHashTable>> {
     ] {
         arr.insert(k, i64::try_from(v).unwrap_or(i64::MAX))?;
     }
+    match pool::last_server() {
+        Some(server) => arr.insert("last_server", server)?,
+        None => arr.insert("last_server", ())?,
+    }
     Ok(arr)
 }
 

@@ -62,4 +62,8 @@ fn rows() {
     ] {
         zend::info_row(name, &value.to_string());
     }
+    zend::info_row(
+        "Last server",
+        pool::last_server().as_deref().unwrap_or("(none yet)"),
+    );
 }

@@ -56,6 +56,8 @@ pub struct Connection {
     /// `smtp.chunking`: BDAT when the server offers CHUNKING.
     chunking: bool,
     in_step: bool,
+    /// The `smtp.max_connections` slot this connection holds (released when it is dropped).
+    slot: Option<crate::slots::Slot>,
     pub facts: Facts,
     /// Messages accepted on this connection.
     pub messages: u32,
@@ -71,6 +73,9 @@ impl Connection {
         conn.hello(s, budget)?;
         conn.secure(s, budget)?;
         conn.login(s, budget)?;
+        // Set up: from here on replies come one per write of ours, and the delayed ACK rides
+        // on our next command.
+        conn.stream.quick_acks = false;
         Ok(conn)
     }
 
@@ -91,6 +96,7 @@ impl Connection {
             caps: Capabilities::default(),
             chunking: s.chunking,
             in_step: false,
+            slot: None,
             facts: Facts::default(),
             messages: 0,
             last_used: Instant::now(),
@@ -101,7 +107,8 @@ impl Connection {
         Ok(conn)
     }
 
-    /// Settings that may differ between calls on a kept connection.
+    /// Settings that may differ between calls on a kept connection (`debug` off: the pool's
+    /// reaper closes connections from a thread where nothing may reach PHP's log).
     pub fn apply(&mut self, s: &Settings) {
         self.debug = s.debug;
         self.chunking = s.chunking;
@@ -113,6 +120,35 @@ impl Connection {
 
     pub fn capabilities(&self) -> &Capabilities {
         &self.caps
+    }
+
+    /// No conversation log from here on (for a connection closed from the pool's reaper
+    /// thread, where nothing may reach PHP's error log).
+    pub fn quiet(&mut self) {
+        self.debug = false;
+    }
+
+    /// Keeps an `smtp.max_connections` slot for as long as the connection lives.
+    pub fn hold(&mut self, slot: crate::slots::Slot) {
+        self.slot = Some(slot);
+    }
+
+    pub fn holds_slot(&self) -> bool {
+        self.slot.is_some()
+    }
+
+    /// The server this connection talks to, as `host:port`.
+    pub fn endpoint(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// Whether the TLS session was resumed (a ticket from an earlier connection of this
+    /// process), which skips the full handshake.
+    pub fn tls_resumed(&self) -> bool {
+        matches!(
+            self.stream.tls().and_then(|t| t.handshake_kind()),
+            Some(rustls::HandshakeKind::Resumed)
+        )
     }
 
     /// The TLS protocol and cipher suite in use, for the doctor.

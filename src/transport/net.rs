@@ -125,6 +125,9 @@ pub struct Stream {
     /// The socket timeouts in force, to avoid setting them again for every read and write.
     armed_read: Option<Duration>,
     armed_write: Option<Duration>,
+    /// Acknowledge every segment at once (TCP_QUICKACK) while the session is set up; see
+    /// `quickack`.
+    pub quick_acks: bool,
 }
 
 impl Stream {
@@ -136,6 +139,7 @@ impl Stream {
             tls: None,
             armed_read: None,
             armed_write: None,
+            quick_acks: true,
         }
     }
 
@@ -145,6 +149,27 @@ impl Stream {
 
     pub fn tls(&self) -> Option<&ClientConnection> {
         self.tls.as_deref()
+    }
+
+    /// A server that writes two small records in a row (Postfix: its TLS 1.3 session ticket,
+    /// then the EHLO reply) holds the second back (Nagle) until the first is acknowledged, and
+    /// Linux delays that ACK up to 40 ms when it has nothing to send. Quick ACKs end the wait.
+    /// Linux leaves quick-ACK mode on its own, so it is asked for again before each read.
+    fn quickack(&self) {
+        if !self.quick_acks {
+            return;
+        }
+        let on: libc::c_int = 1;
+        // SAFETY: a valid socket; the option value is an int of the given size.
+        unsafe {
+            libc::setsockopt(
+                self.tcp.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_QUICKACK,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
     }
 
     /// Sets the socket timeout so that a blocking call started now ends by the deadline.
@@ -195,6 +220,7 @@ impl Stream {
                 }
                 self.flush_tls(deadline)?;
                 self.arm(deadline, true, force)?;
+                self.quickack();
                 let tls = self.tls.as_deref_mut().expect("TLS is on");
                 match tls.read_tls(&mut self.tcp) {
                     // The peer closed: rustls now reports a clean close or an unexpected EOF.
@@ -218,6 +244,7 @@ impl Stream {
                 }
             } else {
                 self.arm(deadline, true, force)?;
+                self.quickack();
                 match self.tcp.read(buf) {
                     Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
                     Err(e) if Self::is_timeout(&e) => force = true,
@@ -292,6 +319,7 @@ impl Stream {
                 return Ok(());
             }
             self.arm(deadline, true, force)?;
+            self.quickack();
             let tls = self.tls.as_deref_mut().expect("TLS is on");
             match tls.read_tls(&mut self.tcp) {
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),

@@ -103,6 +103,11 @@ impl Connection {
         self.stream
             .start_tls(conn, deadline)
             .map_err(|e| self.io_error(Stage::TlsHandshake, e, deadline))?;
+        if self.wire_enabled() {
+            let resumed = if self.tls_resumed() { ", resumed" } else { "" };
+            let what = self.tls_description().unwrap_or_default();
+            self.wire(format_args!("TLS: {what}{resumed}"));
+        }
         self.in_step = true;
         Ok(())
     }

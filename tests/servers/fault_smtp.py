@@ -333,6 +333,7 @@ class Session:
             except Exception:
                 pass
             self.t("CLOSE")
+            self.srv.session_ended()
             self.log("closed")
 
     def serve(self):
@@ -840,12 +841,26 @@ class Server:
             self.ssl_ctx = ctx
         self.count = 0
         self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0
         family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
         self.lsock = socket.socket(family, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind((cfg.host, cfg.port))
         self.lsock.listen(128)
         self.port = self.lsock.getsockname()[1]
+
+    def note_peak(self):
+        if self.recorder:
+            try:
+                with open(os.path.join(self.recorder.dir, "peak"), "w") as f:
+                    f.write("%d\n" % self.peak)
+            except OSError:
+                pass
+
+    def session_ended(self):
+        with self.lock:
+            self.active -= 1
 
     def accept_loop(self):
         while True:
@@ -858,6 +873,24 @@ class Server:
             with self.lock:
                 self.count += 1
                 n = self.count
+                limit = self.cfg.max_connections
+                over = limit is not None and self.active >= limit
+                if not over:
+                    self.active += 1
+                    self.peak = max(self.peak, self.active)
+                    self.note_peak()
+            if over:
+                # As Postfix's smtpd_client_connection_count_limit answers.
+                try:
+                    if self.recorder:
+                        self.recorder.line(n, "OPEN")
+                        self.recorder.line(n, "S: 421 4.7.0 localhost Error: too many connections from %s" % addr[0])
+                        self.recorder.line(n, "CLOSE")
+                    sock.sendall(b"421 4.7.0 localhost Error: too many connections from %s\r\n" % addr[0].encode())
+                    sock.close()
+                except OSError:
+                    pass
+                continue
             try:
                 s = Session(self, sock, addr, n)
                 threading.Thread(target=s.run, name="conn-%d" % n, daemon=True).start()
@@ -912,6 +945,8 @@ def parse_args(argv):
                    help="right after the reply to VERB, also send TEXT (unsolicited)")
     p.add_argument("--rcpt-limit", type=int)
     p.add_argument("--max-messages", type=int)
+    p.add_argument("--max-connections", type=int,
+                   help="refuse a connection over N at once with Postfix's 421 (peak in DIR/peak)")
     p.add_argument("--idle-close", type=float, metavar="SECONDS")
     p.add_argument("--idle-close-421", action="store_true")
     p.add_argument("--fault-once", action="store_true",

@@ -1,0 +1,137 @@
+//! `smtp.max_connections`: at most N connections to one server and account from this machine
+//! at once, across all PHP processes. Each connection holds an exclusive `flock()` on one of N
+//! slot files; the kernel releases it when the connection's file is closed or the process dies,
+//! so a crashed worker never leaks a slot.
+//!
+//! A process that finds every slot taken holds a shared lock on the key's `wait` file while it
+//! waits: a process whose kept connection sits idle in a slot sees that (`someone_waits`) and
+//! closes the connection, so an idle worker cannot starve a busy one (see `pool::reap`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::transport::Budget;
+
+/// How often a waiting process looks for a free slot.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A held slot: the lock goes with the file.
+#[derive(Debug)]
+pub struct Slot {
+    _file: File,
+}
+
+/// The slot files of one server and account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotKey(String);
+
+impl SlotKey {
+    pub fn of(s: &Settings) -> SlotKey {
+        let id = format!("{}:{}:{}", s.host.to_ascii_lowercase(), s.port, s.username);
+        let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+        let hex: String = digest.as_ref()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        SlotKey(hex)
+    }
+
+    fn path(&self, name: &str) -> io::Result<PathBuf> {
+        let dir = dir()?;
+        Ok(dir.join(format!("{}.{name}", self.0)))
+    }
+}
+
+/// `<tmp>/php-smtp-slots`, shared by every PHP process of the machine (sticky, like /tmp).
+fn dir() -> io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join("php-smtp-slots");
+    if !dir.is_dir() {
+        match fs::create_dir(&dir) {
+            Ok(()) => fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(dir)
+}
+
+fn open(path: &PathBuf) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o666)
+        .open(path)?;
+    // Other PHP users (another FPM pool) must be able to lock it too, whatever the umask.
+    let _ = f.set_permissions(fs::Permissions::from_mode(0o666));
+    Ok(f)
+}
+
+/// flock() without blocking; true when we got it.
+fn try_lock(f: &File, exclusive: bool) -> bool {
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    // SAFETY: a valid open file descriptor.
+    unsafe { libc::flock(f.as_raw_fd(), op | libc::LOCK_NB) == 0 }
+}
+
+/// A free slot, waiting (within the call's time) while all `max` are in use.
+pub fn acquire(key: &SlotKey, s: &Settings, max: u32, budget: &Budget) -> Result<Slot> {
+    let unusable = |e: io::Error| {
+        Error::Config(format!(
+            "smtp.max_connections needs the directory {} ({e})",
+            std::env::temp_dir().join("php-smtp-slots").display()
+        ))
+    };
+    let started = Instant::now();
+    // Waiting for a slot is one step: at most smtp.timeout (and within smtp.max_time).
+    let deadline = budget.step();
+    let mut waiting: Option<File> = None;
+    loop {
+        for i in 0..max {
+            let f = open(&key.path(&format!("slot{i}")).map_err(unusable)?).map_err(unusable)?;
+            if try_lock(&f, true) {
+                return Ok(Slot { _file: f });
+            }
+        }
+        if waiting.is_none() {
+            // Say that we wait: processes with an idle connection in a slot close it.
+            let f = open(&key.path("wait").map_err(unusable)?).map_err(unusable)?;
+            if try_lock(&f, false) {
+                waiting = Some(f);
+            }
+        }
+        match deadline.remaining() {
+            Some(left) if left > POLL => std::thread::sleep(POLL),
+            _ => {
+                return Err(Error::SlotsBusy {
+                    host: s.host.clone(),
+                    max,
+                    waited: started.elapsed(),
+                })
+            }
+        }
+    }
+}
+
+/// Whether some process waits for a slot of this key.
+pub fn someone_waits(key: &SlotKey) -> bool {
+    let Ok(path) = key.path("wait") else {
+        return false;
+    };
+    let Ok(f) = open(&path) else {
+        return false;
+    };
+    // An exclusive lock fails while any waiter holds its shared one.
+    !try_lock(&f, true)
+}

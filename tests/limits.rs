@@ -1,0 +1,179 @@
+//! Several servers (failover), servers that limit connections, and smtp.max_connections.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use common::*;
+use smtp::error::{Error, Stage};
+use smtp::pool;
+
+fn with_hosts(hosts: &str, extra: &[(&str, &str)]) -> smtp::config::Settings {
+    let mut ini = vec![("host", hosts), ("port", "")];
+    ini.extend_from_slice(extra);
+    settings(0, &ini)
+}
+
+/// Holds one connection to `port` open (greeted), as another client would.
+fn occupy(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut line = String::new();
+    BufReader::new(s.try_clone().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("220"), "{line}");
+    s
+}
+
+#[test]
+fn a_server_that_is_down_passes_the_message_to_the_next() {
+    let down = free_port();
+    let srv = FaultServer::start(&[]);
+    let s = with_hosts(&format!("127.0.0.1:{down}, 127.0.0.1:{}", srv.port), &[]);
+    assert_eq!(s.servers.len(), 2);
+    pool::send(&s, &simple("a@example.test", 1)).expect("sent by the second server");
+    assert_eq!(srv.wait_messages(1).len(), 1);
+    assert_eq!(
+        pool::last_server().as_deref(),
+        Some(format!("127.0.0.1:{}", srv.port).as_str())
+    );
+}
+
+#[test]
+fn a_421_greeting_passes_the_message_to_the_next() {
+    let busy = FaultServer::start(&["--reply", "GREETING=421 4.3.2 Service not available"]);
+    let srv = FaultServer::start(&[]);
+    let s = with_hosts(
+        &format!("127.0.0.1:{}, 127.0.0.1:{}", busy.port, srv.port),
+        &[],
+    );
+    pool::send(&s, &simple("a@example.test", 1)).expect("sent by the second server");
+    assert_eq!(srv.wait_messages(1).len(), 1);
+    assert!(busy.received().is_empty());
+}
+
+#[test]
+fn never_to_the_next_server_for_a_refusal_of_the_message() {
+    let refusing = FaultServer::start(&["--reply", "MAIL=550 5.7.1 not this sender"]);
+    let srv = FaultServer::start(&[]);
+    let s = with_hosts(
+        &format!("127.0.0.1:{}, 127.0.0.1:{}", refusing.port, srv.port),
+        &[],
+    );
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    assert_eq!(e.smtp_code(), 550);
+    sleep(Duration::from_millis(200));
+    assert_eq!(srv.connections_opened(), 0, "asked the second server");
+}
+
+#[test]
+fn nor_after_the_message_went_out() {
+    let silent = FaultServer::start(&["--action", "DOT=silent"]);
+    let srv = FaultServer::start(&[]);
+    let s = with_hosts(
+        &format!("127.0.0.1:{}, 127.0.0.1:{}", silent.port, srv.port),
+        &[("timeout", "0.5"), ("max_time", "1")],
+    );
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    assert!(matches!(e, Error::Unknown { .. }), "{e:?}");
+    sleep(Duration::from_millis(200));
+    assert_eq!(srv.connections_opened(), 0);
+}
+
+#[test]
+fn too_many_connections_waits_and_tries_again() {
+    // The server takes one connection at a time; someone else holds it for 0.4 s.
+    let srv = FaultServer::start(&["--max-connections", "1"]);
+    let held = occupy(srv.port);
+    let releaser = std::thread::spawn(move || {
+        sleep(Duration::from_millis(400));
+        drop(held);
+    });
+    let started = Instant::now();
+    pool::send(
+        &srv.settings(&[("max_time", "5")]),
+        &simple("a@example.test", 1),
+    )
+    .expect("sent once the other connection closed");
+    releaser.join().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(350));
+    assert_eq!(srv.wait_messages(1).len(), 1);
+    assert!(srv.transcript().contains("too many connections"));
+}
+
+#[test]
+fn too_many_connections_for_longer_than_max_time_names_the_limit() {
+    let srv = FaultServer::start(&["--max-connections", "1"]);
+    let _held = occupy(srv.port);
+    let started = Instant::now();
+    let e = pool::send(
+        &srv.settings(&[("max_time", "1")]),
+        &simple("a@example.test", 1),
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    match &e {
+        Error::ConnectionLimit { tries, reply, .. } => {
+            assert!(*tries >= 3, "{tries} tries");
+            assert_eq!(reply.code, 421);
+        }
+        other => panic!("expected ConnectionLimit, got {other:?}"),
+    }
+    let text = e.to_string();
+    assert!(
+        text.contains("refuses more connections from this machine"),
+        "{text}"
+    );
+    assert!(text.contains("smtp.max_connections"), "{text}");
+    assert!(
+        text.contains("too many connections from 127.0.0.1"),
+        "{text}"
+    );
+    assert_eq!(e.stage(), Some(Stage::Greeting));
+}
+
+#[test]
+fn max_connections_waits_for_a_slot_and_gives_up_after_timeout() {
+    use smtp::slots;
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&[("max_connections", "1"), ("timeout", "0.5")]);
+    let key = slots::SlotKey::of(&s);
+    let budget = smtp::transport::Budget::new(Duration::from_secs(5), None);
+    let held = slots::acquire(&key, &s, 1, &budget).expect("the only slot");
+    let started = Instant::now();
+    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    assert!(matches!(e, Error::SlotsBusy { max: 1, .. }), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(e.to_string().contains("smtp.max_connections"), "{e}");
+    assert_eq!(srv.connections_opened(), 0);
+    drop(held);
+    pool::send(&s, &simple("a@example.test", 2)).expect("slot free again");
+    assert_eq!(srv.wait_messages(1).len(), 1);
+}
+
+#[test]
+fn a_host_list_is_parsed_with_ports_and_prefixes() {
+    let s = with_hosts(
+        "ssl://a.example.org, b.example.org:2525, [::1]:26, tls://c.example.org",
+        &[("port", "587")],
+    );
+    let got: Vec<(String, u16, bool)> = s
+        .servers
+        .iter()
+        .map(|x| (x.host.clone(), x.port, x.implicit_tls))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a.example.org".to_string(), 587, true),
+            ("b.example.org".to_string(), 2525, false),
+            ("[::1]".to_string(), 26, false),
+            ("c.example.org".to_string(), 587, true),
+        ]
+    );
+    assert_eq!(s.host, "a.example.org");
+}
