@@ -242,6 +242,39 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         }
     }
 
+    if let (Some(oauth), false) = (&s.oauth, s.auth == AuthMode::Off) {
+        let limits = crate::oauth::Limits {
+            step: s.timeout,
+            until: None,
+        };
+        match crate::oauth::token(oauth, limits, false) {
+            Ok(t) => r.add(
+                "token",
+                Verdict::Ok,
+                format!(
+                    "{t}; provider {}, scope {}",
+                    oauth.provider.name(),
+                    oauth
+                        .scope
+                        .as_deref()
+                        .or(oauth.provider.default_scope())
+                        .unwrap_or("(none)")
+                ),
+                None,
+            ),
+            Err(e) => {
+                r.add(
+                    "token",
+                    Verdict::Fail,
+                    "no OAuth token".into(),
+                    Some(e.to_string()),
+                );
+                r.skip_rest(&["auth", "sender"]);
+                return r.steps;
+            }
+        }
+    }
+
     if s.auth == AuthMode::Off {
         r.add("auth", Verdict::Skipped, "smtp.auth is off".into(), None);
     } else {

@@ -51,10 +51,22 @@ impl Key {
             implicit_tls: s.implicit_tls,
             auth: s.auth,
             username: s.username.clone(),
-            secret: if s.auth == AuthMode::Off {
-                [0; 16]
-            } else {
-                s.password.fingerprint()
+            secret: match (&s.oauth, s.auth) {
+                (_, AuthMode::Off) => [0; 16],
+                // The token changes; the account it stands for does not.
+                (Some(o), _) => crate::config::Secret::new(format!(
+                    "{}\0{}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{}",
+                    o.provider.name(),
+                    o.tenant,
+                    o.client_id,
+                    o.client_secret.expose(),
+                    o.key_file,
+                    o.scope,
+                    o.token_url,
+                    s.password.expose()
+                ))
+                .fingerprint(),
+                (None, _) => s.password.fingerprint(),
             },
             localhost: s.localhost.clone(),
             cafile: s.cafile.clone(),

@@ -2,204 +2,38 @@
 //! endpoint acting as Microsoft's and Google's, and the XOAUTH2 check of fault_smtp.py with the
 //! tokens that endpoint issued.
 //!
-//! Self-contained (its own small helpers) so it does not depend on tests/common. Every test
-//! uses its own client id or mailbox: the token cache is per process, shared by these tests.
+//! Every test uses its own client id or mailbox: the token cache is per process, shared by
+//! these tests.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::Value;
 use smtp::config::Secret;
 use smtp::oauth::{self, Limits, OAuthError, OAuthSettings, Provider, Refusal, Step};
 
-const START_TIMEOUT: Duration = Duration::from_secs(15);
-const TENANT: &str = "test-tenant";
-/// Looks like an Azure secret: `~` and characters that need form encoding.
-const SECRET: &str = "Xy7~Q8r.Sec+ret/with=odd&chars";
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+use common::token::{client_arg, google_key, TokenServer, SECRET, TENANT};
+use common::{certs, TempDir};
+
+type Server = TokenServer;
+
+fn token_server(args: &[&str]) -> Server {
+    TokenServer::start(args)
 }
 
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Temporary directories, certificates
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "php-smtp-oauth-{tag}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Test CA and leaves from make_certs.sh, made once for this test binary.
-fn certs() -> &'static Path {
-    static CERTS: OnceLock<TempDir> = OnceLock::new();
-    CERTS
-        .get_or_init(|| {
-            let dir = TempDir::new("certs");
-            let out = Command::new("sh")
-                .arg(root().join("tests/servers/make_certs.sh"))
-                .arg(dir.path())
-                .output()
-                .expect("run make_certs.sh");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            dir
-        })
-        .path()
+fn token_server_with(pem: &Path, key: &Path, args: &[&str]) -> Server {
+    TokenServer::start_with(pem, key, args)
 }
 
 fn ca() -> Option<PathBuf> {
     Some(certs().join("ca.pem"))
-}
-
-/// A service-account key made by token_server.py --make-google-key.
-fn google_key(dir: &Path, name: &str) -> PathBuf {
-    let out = dir.join(name);
-    let status = Command::new(python())
-        .arg(root().join("tests/servers/token_server.py"))
-        .arg("--make-google-key")
-        .arg(&out)
-        .status()
-        .expect("run token_server.py --make-google-key");
-    assert!(status.success());
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// Servers that print "READY <port>"
-
-struct Server {
-    child: Child,
-    port: u16,
-    dir: TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(script: &str, args: &[&str], dir: TempDir) -> Server {
-    let log = fs::File::create(dir.path().join("stderr.log")).unwrap();
-    let mut cmd = Command::new(python());
-    cmd.arg(root().join("tests/servers").join(script))
-        .args(["--lifetime", "60"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log));
-    let mut child = cmd.spawn().expect("start python");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(START_TIMEOUT).unwrap_or_default();
-    let Some(port) = line
-        .trim()
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok())
-    else {
-        let _ = child.kill();
-        let _ = child.wait();
-        let err = fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
-        panic!("{script} did not say READY (got {line:?}); stderr:\n{err}");
-    };
-    Server { child, port, dir }
-}
-
-/// token_server.py with the `good` certificate and its state in the server's directory.
-fn token_server(args: &[&str]) -> Server {
-    let c = certs();
-    let (pem, key) = (c.join("good.pem"), c.join("good.key"));
-    token_server_with(&pem, &key, args)
-}
-
-fn token_server_with(pem: &Path, key: &Path, args: &[&str]) -> Server {
-    let dir = TempDir::new("token");
-    let state = dir.path().join("state");
-    let mut all = vec![
-        "--cert",
-        pem.to_str().unwrap(),
-        "--key",
-        key.to_str().unwrap(),
-        "--tenant",
-        TENANT,
-        "--state",
-        state.to_str().unwrap(),
-    ];
-    all.extend_from_slice(args);
-    spawn("token_server.py", &all, dir)
-}
-
-impl Server {
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
-    fn ms_url(&self) -> String {
-        format!("https://127.0.0.1:{}/{TENANT}/oauth2/v2.0/token", self.port)
-    }
-
-    fn google_url(&self) -> String {
-        format!("https://127.0.0.1:{}/token", self.port)
-    }
-
-    fn counts(&self) -> Value {
-        let text = fs::read_to_string(self.state().join("requests.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn requests(&self) -> u64 {
-        self.counts()["requests"].as_u64().unwrap()
-    }
-
-    fn tokens_file(&self) -> PathBuf {
-        self.state().join("tokens")
-    }
-
-    fn stderr(&self) -> String {
-        fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,10 +51,6 @@ fn microsoft(server: &Server, client: &str) -> OAuthSettings {
         user: "wiki@example.org".into(),
         cafile: ca(),
     }
-}
-
-fn client_arg(client: &str) -> String {
-    format!("{client}={SECRET}")
 }
 
 fn limits(step_ms: u64) -> Limits {
@@ -858,18 +688,14 @@ fn xoauth2(port: u16, user: &str, token: &str) -> u16 {
 fn the_smtp_server_accepts_only_current_tokens() {
     let server = token_server(&["--client", &client_arg("ms-smtp"), "--revoke-after", "1.5"]);
     let tokens = server.tokens_file();
-    let smtp = spawn(
-        "fault_smtp.py",
-        &[
-            "--auth-user",
-            "wiki@example.org",
-            "--auth-mechs",
-            "LOGIN XOAUTH2",
-            "--xoauth2-tokens",
-            tokens.to_str().unwrap(),
-        ],
-        TempDir::new("smtp"),
-    );
+    let smtp = common::FaultServer::start(&[
+        "--auth-user",
+        "wiki@example.org",
+        "--auth-mechs",
+        "LOGIN XOAUTH2",
+        "--xoauth2-tokens",
+        tokens.to_str().unwrap(),
+    ]);
     let s = microsoft(&server, "ms-smtp");
     let first = oauth::token(&s, limits(5000), false).unwrap();
     assert_eq!(

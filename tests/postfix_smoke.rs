@@ -128,3 +128,48 @@ Last line.\r\n";
         Some("ehlo=1 mail=1 rcpt=2 data=1 quit=1 commands=6")
     );
 }
+
+#[test]
+fn postfix_helper_parses_the_wire_log() {
+    let log = "\
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: connect from localhost[127.0.0.1]
+Dec  2 01:15:23 localhost postfix-x/submission/smtpd[26700]: connect from localhost[127.0.0.1]
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: EHLO a
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: > localhost[127.0.0.1]: 250-localhost
+Dec  2 01:15:23 localhost postfix-x/submission/smtpd[26700]: < localhost[127.0.0.1]: EHLO b
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: match_list_match: x ~? y
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: BDAT 12 LAST
+Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: disconnect from localhost[127.0.0.1] ehlo=1 bdat=1 commands=2
+Dec  2 01:15:24 localhost postfix-x/plain/smtpd[26619]: connect from localhost[127.0.0.1]
+Dec  2 01:15:24 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: QUIT
+";
+    let c = postfix::parse_connections(log);
+    assert_eq!(c.len(), 3);
+    assert_eq!(c[0].service, "plain");
+    assert_eq!(c[0].commands, ["EHLO a", "BDAT 12 LAST"]);
+    assert_eq!(c[0].replies, ["250-localhost"]);
+    assert_eq!(c[0].summary.as_deref(), Some("ehlo=1 bdat=1 commands=2"));
+    assert_eq!(c[1].service, "submission");
+    assert_eq!(c[1].commands, ["EHLO b"]);
+    assert_eq!(c[1].summary, None);
+    assert_eq!(c[2].commands, ["QUIT"]);
+}
+
+#[test]
+fn postfix_helper_splits_postfix_headers_from_the_message() {
+    let file = b"Return-Path: <wiki@example.test>\nX-Original-To: A@example.test\n\
+Delivered-To: A@example.test\nReceived: from client.test (localhost [127.0.0.1])\n\
+\tby localhost (Postfix) with ESMTP id 25A3C98C0C3;\n\tWed,  2 Dec 2026 01:15:23 +0000 (UTC)\n\
+Received: from elsewhere\nSubject: hi\n\nbody\n";
+    let d = postfix::Delivered::parse(
+        std::path::PathBuf::from("x"),
+        "example.test/a".into(),
+        file.to_vec(),
+    );
+    assert_eq!(d.return_path, "wiki@example.test");
+    assert_eq!(d.recipient, "A@example.test");
+    assert_eq!(
+        d.message(),
+        b"Received: from elsewhere\nSubject: hi\n\nbody\n"
+    );
+}

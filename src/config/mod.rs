@@ -19,6 +19,7 @@ pub use secret::Secret;
 use values::*;
 
 use crate::error::{Error, Result};
+use crate::oauth::{OAuthSettings, Provider};
 
 /// Who may change a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,15 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("verify_peer", "1", Scope::System),
     setting("password_file", "", Scope::System),
     setting("password_env", "", Scope::System),
+    setting("oauth_provider", "", Scope::System),
+    setting("oauth_tenant", "", Scope::System),
+    setting("oauth_token_url", "", Scope::System),
+    setting("oauth_client_id", "", Scope::System),
+    setting("oauth_client_secret", "", Scope::System),
+    setting("oauth_client_secret_file", "", Scope::System),
+    setting("oauth_client_secret_env", "", Scope::System),
+    setting("oauth_scope", "", Scope::System),
+    setting("oauth_key_file", "", Scope::System),
     setting("chunking", "auto", Scope::Request),
     setting("max_connections", "0", Scope::Request),
     setting("override_mail", "0", Scope::Request),
@@ -165,6 +175,8 @@ pub struct Settings {
     pub chunking: bool,
     /// At most this many connections per server and account from this machine (0 = no cap).
     pub max_connections: u32,
+    /// Where XOAUTH2 gets its tokens (`smtp.oauth_*`); `None`: the token is `password`.
+    pub oauth: Option<OAuthSettings>,
     pub pool: PoolSettings,
 }
 
@@ -300,8 +312,14 @@ impl Settings {
             }
         }
 
+        let cafile = text("cafile")?;
+        let cafile = (!cafile.trim().is_empty()).then(|| PathBuf::from(cafile.trim()));
+        let oauth = oauth(&text, &username, cafile.clone())?;
         let (password, admins_secret) = password(&raw, ini, own_password)?;
-        if admins_secret && auth != AuthMode::Off {
+        let uses_token = oauth.is_some()
+            && auth != AuthMode::Only(Mechanism::Plain)
+            && auth != AuthMode::Only(Mechanism::Login);
+        if (admins_secret || uses_token) && auth != AuthMode::Off {
             let default_host = find("host").map_or("localhost", |s| s.default);
             let admin_hosts =
                 parse_hosts(&ini.admin("host").unwrap_or_else(|| default_host.into()))?;
@@ -321,8 +339,6 @@ impl Settings {
                 )));
             }
         }
-        let cafile = text("cafile")?;
-
         Ok(Settings {
             host,
             port,
@@ -335,11 +351,12 @@ impl Settings {
             localhost,
             timeout: parse_timeout(get("timeout"))?,
             max_time: parse_max_time(get("max_time"))?,
-            cafile: (!cafile.trim().is_empty()).then(|| PathBuf::from(cafile.trim())),
+            cafile,
             starttls: parse_starttls(&text("starttls")?)?,
             verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
             debug: parse_bool("debug", get("debug"))?,
             chunking: parse_chunking(&text("chunking")?)?,
+            oauth,
             max_connections: match parse_seconds("max_connections", get("max_connections"), 0.0)? {
                 d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as u32,
                 _ => {
@@ -434,6 +451,100 @@ fn password(raw: &[(&str, Value)], ini: &dyn Ini, own: bool) -> Result<(Secret, 
         return Ok((secret::from_env(&env, "password_env")?, !own));
     }
     Ok((Secret::default(), false))
+}
+
+/// `smtp.oauth_*`: where XOAUTH2 tokens come from, when a provider is set. Every value is the
+/// administrator's (php.ini only).
+fn oauth(
+    text: &dyn Fn(&str) -> Result<String>,
+    username: &str,
+    cafile: Option<PathBuf>,
+) -> Result<Option<OAuthSettings>> {
+    let get = |name: &str| -> Result<String> { Ok(text(name)?.trim().to_string()) };
+    let provider = get("oauth_provider")?;
+    if provider.is_empty() {
+        return Ok(None);
+    }
+    let provider = Provider::parse(&provider).ok_or_else(|| {
+        Error::Config(format!(
+            "oauth_provider \"{provider}\" is not valid: use microsoft, google or generic"
+        ))
+    })?;
+    let missing = |what: &str, why: &str| {
+        Error::Config(format!(
+            "smtp.oauth_provider={} needs {what} ({why})",
+            provider.name()
+        ))
+    };
+    let token_url = Some(get("oauth_token_url")?).filter(|u| !u.is_empty());
+    let tenant = get("oauth_tenant")?;
+    let client_id = get("oauth_client_id")?;
+    let scope = Some(get("oauth_scope")?).filter(|s| !s.is_empty());
+    let key_file = Some(get("oauth_key_file")?)
+        .filter(|k| !k.is_empty())
+        .map(PathBuf::from);
+    let client_secret = {
+        let value = text("oauth_client_secret")?;
+        let file = get("oauth_client_secret_file")?;
+        let env = get("oauth_client_secret_env")?;
+        if !value.is_empty() {
+            Secret::new(value)
+        } else if !file.is_empty() {
+            secret::from_file(&file, "oauth_client_secret_file")?
+        } else if !env.is_empty() {
+            secret::from_env(&env, "oauth_client_secret_env")?
+        } else {
+            Secret::default()
+        }
+    };
+    match provider {
+        Provider::Microsoft | Provider::Generic => {
+            if client_id.is_empty() {
+                return Err(missing(
+                    "smtp.oauth_client_id",
+                    "the application (client) id of the app registration",
+                ));
+            }
+            if client_secret.is_empty() {
+                return Err(missing(
+                    "a client secret",
+                    "smtp.oauth_client_secret_file, smtp.oauth_client_secret_env or \
+                     smtp.oauth_client_secret",
+                ));
+            }
+        }
+        Provider::Google => {
+            if key_file.is_none() {
+                return Err(missing(
+                    "smtp.oauth_key_file",
+                    "the service account's JSON key file",
+                ));
+            }
+        }
+    }
+    if provider == Provider::Microsoft && tenant.is_empty() && token_url.is_none() {
+        return Err(missing(
+            "smtp.oauth_tenant",
+            "the directory (tenant) id or domain, e.g. example.onmicrosoft.com",
+        ));
+    }
+    if provider == Provider::Generic && token_url.is_none() {
+        return Err(missing("smtp.oauth_token_url", "the token endpoint"));
+    }
+    if username.is_empty() {
+        return Err(missing("smtp.username", "the mailbox to send as"));
+    }
+    Ok(Some(OAuthSettings {
+        provider,
+        tenant,
+        token_url,
+        client_id,
+        client_secret,
+        scope,
+        key_file,
+        user: username.to_string(),
+        cafile,
+    }))
 }
 
 /// This machine's host name, the default for the EHLO name and the Message-ID domain.

@@ -201,7 +201,15 @@ pub enum Error {
         detail: String,
     },
     /// Getting an OAuth 2.0 token failed.
-    Token(String),
+    Token(crate::oauth::OAuthError),
+    /// The server refused a token just fetched from the provider: the token is good, what it
+    /// may do is not (Microsoft: SMTP AUTH off for the mailbox, no service principal, no
+    /// SMTP.SendAsApp, no mailbox permission).
+    TokenRefused {
+        provider: crate::oauth::Provider,
+        user: String,
+        reply: Reply,
+    },
     /// Every slot `smtp.max_connections` allows for this server was in use by other processes
     /// for as long as we could wait.
     SlotsBusy {
@@ -275,7 +283,9 @@ impl Error {
     /// The server's reply, when the failure was the server's answer.
     pub fn reply(&self) -> Option<&Reply> {
         match self.cause() {
-            Error::Rejected { reply, .. } | Error::ConnectionLimit { reply, .. } => Some(reply),
+            Error::Rejected { reply, .. }
+            | Error::ConnectionLimit { reply, .. }
+            | Error::TokenRefused { reply, .. } => Some(reply),
             _ => None,
         }
     }
@@ -293,6 +303,7 @@ impl Error {
             Error::Resolve { .. } => Some(Stage::Resolve),
             Error::Token(_) => Some(Stage::Token),
             Error::ConnectionLimit { .. } => Some(Stage::Greeting),
+            Error::TokenRefused { .. } => Some(Stage::Auth),
             Error::SlotsBusy { .. } => Some(Stage::Connect),
             _ => None,
         }

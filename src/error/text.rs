@@ -97,7 +97,13 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
     };
     match e {
         Error::Config(msg) => write!(f, "invalid setting: {msg}"),
-        Error::Message(msg) | Error::Token(msg) => write!(f, "{msg}"),
+        Error::Message(msg) => write!(f, "{msg}"),
+        Error::Token(e) => write!(f, "{e}{not_sent}"),
+        Error::TokenRefused {
+            provider,
+            user,
+            reply,
+        } => token_refused(f, *provider, user, reply),
         Error::Resolve { host, detail } => write!(
             f,
             "cannot resolve the SMTP host name \"{host}\" ({detail}). Check smtp.host for typos \
@@ -396,6 +402,42 @@ fn rejected(
                 stage.waiting_for()
             ),
         },
+    }
+}
+
+/// The server refused an OAuth token that the provider had just issued.
+fn token_refused(
+    f: &mut fmt::Formatter<'_>,
+    provider: crate::oauth::Provider,
+    user: &str,
+    reply: &Reply,
+) -> fmt::Result {
+    use crate::oauth::Provider;
+    let said = server_said(reply);
+    match provider {
+        Provider::Microsoft => write!(
+            f,
+            "Microsoft 365 refused the OAuth token for {user} (the token itself is fine: it was \
+             just issued); {said}. One of three things is missing: SMTP AUTH is off for the \
+             mailbox (Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false); \
+             the app has no service principal in Exchange or no SMTP.SendAsApp permission with \
+             admin consent (New-ServicePrincipal); or that service principal has no permission \
+             on the mailbox (Add-MailboxPermission -Identity {user} -User <service principal id> \
+             -AccessRights FullAccess). See the README section \"Microsoft 365\""
+        ),
+        Provider::Google => write!(
+            f,
+            "Google refused the OAuth token for {user}; {said}. Check that the service \
+             account's domain-wide delegation includes the scope https://mail.google.com/ and \
+             that {user} is a user of the Workspace domain (smtp.username). See the README \
+             section \"Google Workspace\""
+        ),
+        Provider::Generic => write!(
+            f,
+            "the server refused the OAuth token for {user} that the token endpoint had just \
+             issued; {said}. Check the scope (smtp.oauth_scope) and what the client may do on \
+             the mail server"
+        ),
     }
 }
 

@@ -67,7 +67,7 @@ impl Provider {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthSettings {
     pub provider: Provider,
     /// Microsoft: tenant id or domain (not needed when `token_url` is set).

@@ -39,6 +39,16 @@ fn rows() {
                 s.username.clone()
             };
             zend::info_row("Auth user", &user);
+            if let Some(o) = &s.oauth {
+                zend::info_row(
+                    "OAuth 2.0",
+                    &format!(
+                        "{} (client {}), tokens for XOAUTH2",
+                        o.provider.name(),
+                        o.client_id
+                    ),
+                );
+            }
             zend::info_row(
                 "Password",
                 if s.password.is_empty() {

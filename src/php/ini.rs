@@ -14,7 +14,7 @@ use crate::config::{self, Caller, Scope, Settings, Value};
 use crate::error::Error;
 
 /// The settings shown as stars in phpinfo().
-const MASKED: &[&str] = &["password"];
+const MASKED: &[&str] = &["password", "oauth_client_secret"];
 
 /// `smtp.<name>` for every setting, made once: settings are resolved on every send.
 static FULL_NAMES: Lazy<Vec<(&'static str, String)>> = Lazy::new(|| {

@@ -8,6 +8,7 @@ use super::{Budget, Connection};
 use crate::config::{AuthMode, Settings};
 use crate::encode::{base64, base64_decode};
 use crate::error::{Error, Result, Stage, TlsProblem};
+use crate::oauth::{Limits, OAuthSettings, Token};
 
 /// RFC 5321 4.5.3.1.4: a command line is at most 512 octets, CRLF included.
 const MAX_COMMAND_LINE: usize = 512;
@@ -19,7 +20,76 @@ impl Connection {
             return Ok(());
         }
         let mechanism = self.mechanism(s)?;
+        if let (Mechanism::Xoauth2, Some(oauth)) = (mechanism, &s.oauth) {
+            return self.login_with_token(s, oauth, budget);
+        }
         self.authenticate(mechanism, &s.username, s.password.expose(), budget)
+    }
+
+    /// XOAUTH2 with a token from the provider: from the cache when it has one; when the server
+    /// refuses a cached token (revoked, expired early), one new token and one more try. A
+    /// token fetched during this call is never renewed: its refusal is about permissions.
+    fn login_with_token(
+        &mut self,
+        s: &Settings,
+        oauth: &OAuthSettings,
+        budget: &Budget,
+    ) -> Result<()> {
+        let token = self.token(oauth, budget, false)?;
+        let refused = match self.authenticate(
+            Mechanism::Xoauth2,
+            &s.username,
+            token.access_token.expose(),
+            budget,
+        ) {
+            Ok(()) => return Ok(()),
+            Err(Error::Rejected {
+                stage: Stage::Auth,
+                reply,
+                ..
+            }) if self.in_step => reply,
+            Err(e) => return Err(e),
+        };
+        if token.fresh {
+            return Err(Error::TokenRefused {
+                provider: oauth.provider,
+                user: s.username.clone(),
+                reply: refused,
+            });
+        }
+        self.wire(format_args!(
+            "the server refused the token from the cache ({refused}); fetching a new one"
+        ));
+        let token = self.token(oauth, budget, true)?;
+        self.authenticate(
+            Mechanism::Xoauth2,
+            &s.username,
+            token.access_token.expose(),
+            budget,
+        )
+        .map_err(|e| match e {
+            Error::Rejected {
+                stage: Stage::Auth,
+                reply,
+                ..
+            } => Error::TokenRefused {
+                provider: oauth.provider,
+                user: s.username.clone(),
+                reply,
+            },
+            e => e,
+        })
+    }
+
+    fn token(&self, oauth: &OAuthSettings, budget: &Budget, renew: bool) -> Result<Token> {
+        let limits = Limits {
+            step: budget.step_length(),
+            until: budget.end(),
+        };
+        let token = crate::oauth::token(oauth, limits, renew).map_err(Error::Token)?;
+        // "token from cache, expires in N s" / "fetched a new token": never the token.
+        self.wire(format_args!("XOAUTH2: {token}"));
+        Ok(token)
     }
 
     /// The mechanism to use, after checking that a password may go out on this connection.
@@ -45,6 +115,13 @@ impl Connection {
         }
         match s.auth {
             AuthMode::Only(m) => Ok(m),
+            // XOAUTH2 with the administrator's OAuth settings, when the server offers it.
+            AuthMode::Auto
+                if s.oauth.is_some()
+                    && self.caps.info.supports_auth_mechanism(Mechanism::Xoauth2) =>
+            {
+                Ok(Mechanism::Xoauth2)
+            }
             // XOAUTH2 takes a token, not a password: never chosen on its own.
             AuthMode::Auto | AuthMode::Off => self
                 .caps

@@ -66,6 +66,11 @@ impl Budget {
         self.step
     }
 
+    /// When the whole call must be over (`None`: no cap).
+    pub fn end(&self) -> Option<Instant> {
+        self.end.map(|(at, _)| at)
+    }
+
     /// Whether the whole call's time is up.
     pub fn exhausted(&self) -> bool {
         self.end.is_some_and(|(at, _)| Instant::now() >= at)

@@ -12,6 +12,7 @@ pub mod fault;
 pub mod postfix;
 pub mod script;
 pub mod sinks;
+pub mod token;
 
 use std::fs;
 use std::io::{BufRead, BufReader};

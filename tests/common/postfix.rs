@@ -224,13 +224,20 @@ impl Postfix {
             .trim()
             .strip_prefix("READY ")
             .unwrap_or_else(|| panic!("postfix.py said {line:?} instead of READY"));
+        let ready: serde_json::Value = serde_json::from_str(json)
+            .unwrap_or_else(|e| panic!("postfix.py's READY line is not JSON ({e}): {json}"));
         let port = |k: &str| -> u16 {
-            json_field(json, k)
-                .and_then(|v| v.parse().ok())
+            ready[k]
+                .as_u64()
+                .and_then(|v| u16::try_from(v).ok())
                 .unwrap_or_else(|| panic!("no port {k} in {json}"))
         };
         let path = |k: &str| -> PathBuf {
-            PathBuf::from(json_field(json, k).unwrap_or_else(|| panic!("no {k} in {json}")))
+            PathBuf::from(
+                ready[k]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no {k} in {json}")),
+            )
         };
         Postfix {
             plain: port("plain"),
@@ -240,8 +247,9 @@ impl Postfix {
             maildir: path("maildir"),
             log: path("log"),
             ca: path("ca"),
-            master_pid: json_field(json, "master_pid")
-                .and_then(|v| v.parse().ok())
+            master_pid: ready["master_pid"]
+                .as_i64()
+                .and_then(|v| i32::try_from(v).ok())
                 .unwrap_or(0),
             keep: opts.keep,
             stdin: child.stdin.take(),
@@ -420,7 +428,7 @@ pub struct Delivered {
 impl Delivered {
     /// Postfix puts `Return-Path`, `X-Original-To`, `Delivered-To` and then its own
     /// `Received` header (with continuation lines) in front of the message.
-    fn parse(path: PathBuf, mailbox: String, bytes: Vec<u8>) -> Delivered {
+    pub fn parse(path: PathBuf, mailbox: String, bytes: Vec<u8>) -> Delivered {
         let mut return_path = String::new();
         let mut recipient = String::new();
         let mut pos = 0;
@@ -583,81 +591,4 @@ fn maildir_time(p: &Path) -> (u64, u64) {
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map_or((0, 0), |d| (d.as_secs(), u64::from(d.subsec_micros()))),
     }
-}
-
-/// A string or number field of the flat JSON object postfix.py prints after READY.
-fn json_field(json: &str, key: &str) -> Option<String> {
-    let pat = format!("\"{key}\":");
-    let rest = &json[json.find(&pat)? + pat.len()..];
-    let rest = rest.trim_start();
-    if let Some(s) = rest.strip_prefix('"') {
-        let mut out = String::new();
-        let mut chars = s.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => return Some(out),
-                '\\' => match chars.next()? {
-                    'u' => {
-                        let hex: String = chars.by_ref().take(4).collect();
-                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-                    }
-                    'n' => out.push('\n'),
-                    't' => out.push('\t'),
-                    other => out.push(other), // \" \\ \/
-                },
-                c => out.push(c),
-            }
-        }
-        None
-    } else {
-        let end = rest.find([',', '}']).unwrap_or(rest.len());
-        Some(rest[..end].trim().to_string())
-    }
-}
-
-#[test]
-fn parses_the_ready_line_and_the_wire_log() {
-    let json = r#"{"plain":123,"dir":"/tmp/a \"b\"\\c","master_pid":7}"#;
-    assert_eq!(json_field(json, "plain").as_deref(), Some("123"));
-    assert_eq!(json_field(json, "dir").as_deref(), Some(r#"/tmp/a "b"\c"#));
-    assert_eq!(json_field(json, "master_pid").as_deref(), Some("7"));
-    assert_eq!(json_field(json, "nope"), None);
-
-    let log = "\
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: connect from localhost[127.0.0.1]
-Dec  2 01:15:23 localhost postfix-x/submission/smtpd[26700]: connect from localhost[127.0.0.1]
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: EHLO a
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: > localhost[127.0.0.1]: 250-localhost
-Dec  2 01:15:23 localhost postfix-x/submission/smtpd[26700]: < localhost[127.0.0.1]: EHLO b
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: match_list_match: x ~? y
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: BDAT 12 LAST
-Dec  2 01:15:23 localhost postfix-x/plain/smtpd[26619]: disconnect from localhost[127.0.0.1] ehlo=1 bdat=1 commands=2
-Dec  2 01:15:24 localhost postfix-x/plain/smtpd[26619]: connect from localhost[127.0.0.1]
-Dec  2 01:15:24 localhost postfix-x/plain/smtpd[26619]: < localhost[127.0.0.1]: QUIT
-";
-    let c = parse_connections(log);
-    assert_eq!(c.len(), 3);
-    assert_eq!(c[0].service, "plain");
-    assert_eq!(c[0].commands, ["EHLO a", "BDAT 12 LAST"]);
-    assert_eq!(c[0].replies, ["250-localhost"]);
-    assert_eq!(c[0].summary.as_deref(), Some("ehlo=1 bdat=1 commands=2"));
-    assert_eq!(c[1].service, "submission");
-    assert_eq!(c[1].commands, ["EHLO b"]);
-    assert_eq!(c[1].summary, None);
-    assert_eq!(c[2].commands, ["QUIT"]);
-}
-
-#[test]
-fn splits_postfix_headers_from_the_message() {
-    let file = b"Return-Path: <wiki@example.test>\nX-Original-To: A@example.test\n\
-Delivered-To: A@example.test\nReceived: from client.test (localhost [127.0.0.1])\n\
-\tby localhost (Postfix) with ESMTP id 25A3C98C0C3;\n\tWed,  2 Dec 2026 01:15:23 +0000 (UTC)\n\
-Received: from elsewhere\nSubject: hi\n\nbody\n";
-    let d = Delivered::parse(PathBuf::from("x"), "example.test/a".into(), file.to_vec());
-    assert_eq!(d.return_path, "wiki@example.test");
-    assert_eq!(d.recipient, "A@example.test");
-    assert_eq!(
-        d.message(),
-        b"Received: from elsewhere\nSubject: hi\n\nbody\n"
-    );
 }
