@@ -73,7 +73,7 @@ function smtp_stats(): array {
  *
  * @param array<string, string|int|float|bool|null>|null $options As for smtp_send(), plus
  *   "from": the sender address to try.
- * @return array{ok: bool, steps: list<array{step: 'settings'|'dns'|'connect'|'greeting'|'ehlo'|'tls'|'auth'|'sender', status: 'ok'|'warning'|'failed'|'skipped', detail: string, fix: string|null}>}
+ * @return array{ok: bool, steps: list<array{step: 'settings'|'dns'|'connect'|'greeting'|'ehlo'|'tls'|'token'|'auth'|'sender', status: 'ok'|'warning'|'failed'|'skipped', detail: string, fix: string|null}>}
  *   ok is false when a step failed.
  * @throws SmtpException When the settings themselves are invalid.
  * @throws TypeError When $options or one of its values has the wrong type.

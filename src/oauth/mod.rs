@@ -171,6 +171,9 @@ struct CacheKey {
     user: String,
     token_url: Option<String>,
     key_file: Option<PathBuf>,
+    /// A token got with one client secret is not handed out for another (a wrong secret must
+    /// not "work" until the old token expires).
+    secret: [u8; 16],
 }
 
 impl CacheKey {
@@ -183,6 +186,7 @@ impl CacheKey {
             user: s.user.clone(),
             token_url: s.token_url.clone(),
             key_file: s.key_file.clone(),
+            secret: s.client_secret.fingerprint(),
         }
     }
 }
