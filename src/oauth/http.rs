@@ -10,9 +10,8 @@
 //! (Content-Length, chunked, or until close).
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
@@ -21,6 +20,7 @@ use rustls::ClientConnection;
 use super::error::{OAuthError, Step};
 use super::Limits;
 use crate::tls;
+use crate::transport::net::{lookup_within, system_lookup, LookupFailed};
 
 /// Token responses are a few KB; anything this big is not one.
 const MAX_RESPONSE: usize = 256 * 1024;
@@ -136,10 +136,7 @@ pub(crate) fn post_form(
     let fail = Fail { url, clock };
 
     let (end, _) = clock.step_end();
-    let addrs = resolve(&url.host, url.port, end, |name, port| {
-        (name, port).to_socket_addrs().map(|a| a.collect())
-    })
-    .map_err(|e| match e {
+    let addrs = lookup_within(&url.host, url.port, end, system_lookup).map_err(|e| match e {
         LookupFailed::TimedOut => fail.timeout(Step::Resolve),
         LookupFailed::Error(detail) => OAuthError::Resolve {
             host: url.host.clone(),
@@ -340,43 +337,6 @@ impl Write for Timed {
 
     fn flush(&mut self) -> io::Result<()> {
         self.tcp.flush()
-    }
-}
-
-pub(crate) enum LookupFailed {
-    TimedOut,
-    Error(String),
-}
-
-/// Resolves `host` by `end`. getaddrinfo has no timeout of its own, so the lookup runs on a
-/// short-lived thread we stop waiting for at `end` (the thread finishes on its own and its
-/// answer is dropped); IP addresses need no lookup.
-pub(crate) fn resolve<F>(
-    host: &str,
-    port: u16,
-    end: Instant,
-    lookup: F,
-) -> Result<Vec<SocketAddr>, LookupFailed>
-where
-    F: FnOnce(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + 'static,
-{
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (tx, rx) = mpsc::channel();
-    let name = host.to_string();
-    std::thread::Builder::new()
-        .name("smtp-oauth-dns".into())
-        .spawn(move || {
-            let _ = tx.send(lookup(&name, port));
-        })
-        .map_err(|e| LookupFailed::Error(format!("cannot start the lookup: {e}")))?;
-    let left = end.saturating_duration_since(Instant::now());
-    match rx.recv_timeout(left) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(LookupFailed::Error("no address found".into())),
-        Ok(Err(e)) => Err(LookupFailed::Error(e.to_string())),
-        Err(_) => Err(LookupFailed::TimedOut),
     }
 }
 
@@ -639,7 +599,7 @@ mod tests {
     #[test]
     fn a_hanging_lookup_is_given_up_at_the_end() {
         let start = Instant::now();
-        let r = resolve(
+        let r = lookup_within(
             "slow.example",
             443,
             start + Duration::from_millis(200),
@@ -650,14 +610,14 @@ mod tests {
         );
         assert!(matches!(r, Err(LookupFailed::TimedOut)));
         assert!(start.elapsed() < Duration::from_secs(2));
-        let r = resolve(
+        let r = lookup_within(
             "fast.example",
             443,
             start + Duration::from_secs(5),
             |_, p| Ok(vec![SocketAddr::from(([127, 0, 0, 1], p))]),
         );
         assert_eq!(r.ok().unwrap()[0].port(), 443);
-        let r = resolve("::1", 9, Instant::now(), |_, _| unreachable!());
+        let r = lookup_within("::1", 9, Instant::now(), |_, _| unreachable!());
         assert!(r.is_ok());
     }
 

@@ -123,6 +123,15 @@ pub enum Idle {
     Closed,
 }
 
+/// What one read of TLS records brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pulled {
+    Records,
+    /// The socket timeout fired before the deadline: nothing yet.
+    Nothing,
+    Closed,
+}
+
 /// Plain TCP, or TLS over it.
 pub struct Stream {
     tcp: TcpStream,
@@ -224,28 +233,13 @@ impl Stream {
                     Err(e) => return Err(e),
                 }
                 self.flush_tls(deadline)?;
-                self.arm(deadline, true, force)?;
-                self.quickack();
-                let tls = self.tls.as_deref_mut().expect("TLS is on");
-                match tls.read_tls(&mut self.tcp) {
+                if self.pull_tls(deadline, &mut force)? == Pulled::Closed {
                     // The peer closed: rustls now reports a clean close or an unexpected EOF.
-                    Ok(0) => {
-                        return match tls.reader().read(buf) {
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
-                            other => other,
-                        }
-                    }
-                    Ok(_) => {
-                        if let Err(e) = tls.process_new_packets() {
-                            // Let the peer know why (the alert is queued), then give up.
-                            let _ = self.flush_tls(deadline);
-                            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                        }
-                    }
-                    Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
-                    Err(e) if Self::is_timeout(&e) => force = true,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+                    let tls = self.tls.as_deref_mut().expect("TLS is on");
+                    return match tls.reader().read(buf) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                        other => other,
+                    };
                 }
             } else {
                 self.arm(deadline, true, force)?;
@@ -257,6 +251,33 @@ impl Stream {
                     other => return other,
                 }
             }
+        }
+    }
+
+    /// One read of TLS records from the socket (one syscall, under the deadline), processed.
+    /// `force`: the last wait ended early, arm the socket timeout again.
+    fn pull_tls(&mut self, deadline: Deadline, force: &mut bool) -> io::Result<Pulled> {
+        self.arm(deadline, true, *force)?;
+        *force = false;
+        self.quickack();
+        let tls = self.tls.as_deref_mut().expect("TLS is on");
+        match tls.read_tls(&mut self.tcp) {
+            Ok(0) => Ok(Pulled::Closed),
+            Ok(_) => match tls.process_new_packets() {
+                Ok(_) => Ok(Pulled::Records),
+                Err(e) => {
+                    // Let the peer know why (the alert is queued), then give up.
+                    let _ = self.flush_tls(deadline);
+                    Err(io::Error::new(io::ErrorKind::InvalidData, e))
+                }
+            },
+            Err(e) if Self::expired(deadline, &e) => Err(timed_out()),
+            Err(e) if Self::is_timeout(&e) => {
+                *force = true;
+                Ok(Pulled::Nothing)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Pulled::Nothing),
+            Err(e) => Err(e),
         }
     }
 
@@ -319,25 +340,11 @@ impl Stream {
         let mut force = false;
         loop {
             self.flush_tls(deadline)?;
-            let tls = self.tls.as_deref_mut().expect("TLS is on");
-            if !tls.is_handshaking() {
+            if !self.tls.as_deref().expect("TLS is on").is_handshaking() {
                 return Ok(());
             }
-            self.arm(deadline, true, force)?;
-            self.quickack();
-            let tls = self.tls.as_deref_mut().expect("TLS is on");
-            match tls.read_tls(&mut self.tcp) {
-                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(_) => {
-                    if let Err(e) = tls.process_new_packets() {
-                        let _ = self.flush_tls(deadline);
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                    }
-                }
-                Err(e) if Self::expired(deadline, &e) => return Err(timed_out()),
-                Err(e) if Self::is_timeout(&e) => force = true,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            if self.pull_tls(deadline, &mut force)? == Pulled::Closed {
+                return Err(io::ErrorKind::UnexpectedEof.into());
             }
         }
     }
@@ -397,10 +404,24 @@ impl Stream {
     }
 }
 
-/// Resolves the host under the deadline. getaddrinfo has no timeout of its own, so a name
-/// lookup runs on a short-lived thread we stop waiting for when time is up; addresses need no
-/// lookup.
-pub fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>> {
+/// Why a lookup gave no address.
+pub(crate) enum LookupFailed {
+    TimedOut,
+    Error(String),
+}
+
+/// Resolves `host` by `end`. getaddrinfo has no timeout of its own, so the lookup (`lookup`,
+/// replaceable for tests) runs on a short-lived thread we stop waiting for at `end` (the thread
+/// finishes on its own and its answer is dropped); addresses need no lookup.
+pub(crate) fn lookup_within<F>(
+    host: &str,
+    port: u16,
+    end: Instant,
+    lookup: F,
+) -> std::result::Result<Vec<SocketAddr>, LookupFailed>
+where
+    F: FnOnce(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + 'static,
+{
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -410,34 +431,37 @@ pub fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAd
     std::thread::Builder::new()
         .name("smtp-dns".into())
         .spawn(move || {
-            let _ = tx.send(
-                (name.as_str(), port)
-                    .to_socket_addrs()
-                    .map(|a| a.collect::<Vec<_>>()),
-            );
+            let _ = tx.send(lookup(&name, port));
         })
-        .map_err(|e| Error::Resolve {
-            host: host.to_string(),
-            detail: format!("cannot start the lookup: {e}"),
-        })?;
-    let left = deadline.remaining().unwrap_or_default();
+        .map_err(|e| LookupFailed::Error(format!("cannot start the lookup: {e}")))?;
+    let left = end.saturating_duration_since(Instant::now());
     match rx.recv_timeout(left) {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(Error::Resolve {
-            host: host.to_string(),
-            detail: "no address found".into(),
-        }),
-        Ok(Err(e)) => Err(Error::Resolve {
-            host: host.to_string(),
-            detail: e.to_string(),
-        }),
-        Err(_) => Err(Error::Timeout {
+        Ok(Ok(_)) => Err(LookupFailed::Error("no address found".into())),
+        Ok(Err(e)) => Err(LookupFailed::Error(e.to_string())),
+        Err(_) => Err(LookupFailed::TimedOut),
+    }
+}
+
+/// The system's resolver (getaddrinfo).
+pub(crate) fn system_lookup(name: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    (name, port).to_socket_addrs().map(|a| a.collect())
+}
+
+/// Resolves the SMTP host within the deadline.
+pub fn resolve(host: &str, port: u16, deadline: Deadline) -> Result<Vec<SocketAddr>> {
+    lookup_within(host, port, deadline.at, system_lookup).map_err(|e| match e {
+        LookupFailed::TimedOut => Error::Timeout {
             host: host.to_string(),
             port,
             stage: Stage::Resolve,
             limit: deadline.limit(),
-        }),
-    }
+        },
+        LookupFailed::Error(detail) => Error::Resolve {
+            host: host.to_string(),
+            detail,
+        },
+    })
 }
 
 /// TCP connect to the first address that answers; each address gets a step of its own.
