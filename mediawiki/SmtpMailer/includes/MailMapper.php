@@ -14,11 +14,14 @@ namespace MediaWiki\Extension\SmtpMailer;
  */
 class MailMapper {
 	/**
-	 * The $wgSMTP keys smtp_send() understands (matched without regard to case). PEAR-only
-	 * keys (debug, persist, pipelining, socket_options, verp, ...) are dropped.
+	 * The $wgSMTP keys smtp_send() takes per call (matched without regard to case). PEAR-only
+	 * keys (debug, persist, pipelining, socket_options, verp, ...) are dropped, and so are the
+	 * settings only php.ini may set (cafile, verify_peer, password_file, ...): smtp_send()
+	 * refuses them from a script.
 	 */
 	public const OPTION_KEYS = [
-		'host', 'port', 'auth', 'username', 'password', 'idhost', 'localhost', 'timeout', 'cafile',
+		'host', 'port', 'auth', 'username', 'password', 'idhost', 'localhost', 'timeout',
+		'max_time', 'starttls',
 	];
 
 	/** @var int Recipients per message when there are several ($wgEnotifMaxRecips) */

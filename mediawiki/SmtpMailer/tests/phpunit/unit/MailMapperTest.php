@@ -22,7 +22,7 @@ class MailMapperTest extends MediaWikiUnitTestCase {
 			'IDHost' => 'wiki.example.org',
 			'localhost' => 'web1.example.org',
 			'Timeout' => 10,
-			'CAfile' => '/etc/ssl/ca.pem',
+			'MAX_time' => 30,
 		] );
 		$this->assertSame( [
 			'host' => 'ssl://smtp.example.org',
@@ -33,9 +33,20 @@ class MailMapperTest extends MediaWikiUnitTestCase {
 			'IDHost' => 'wiki.example.org',
 			'localhost' => 'web1.example.org',
 			'Timeout' => 10,
-			'CAfile' => '/etc/ssl/ca.pem',
+			'MAX_time' => 30,
 		], $options );
 		$this->assertSame( [], $dropped );
+	}
+
+	public function testSettingsOnlyPhpIniMaySetAreNotPassedOn() {
+		[ $options, $dropped ] = ( new MailMapper( 50 ) )->options( [
+			'host' => 'mail.example.org',
+			'cafile' => '/etc/ssl/ca.pem',
+			'password_file' => '/etc/passwd',
+			'verify_peer' => false,
+		] );
+		$this->assertSame( [ 'host' => 'mail.example.org' ], $options );
+		$this->assertSame( [ 'cafile', 'password_file', 'verify_peer' ], $dropped );
 	}
 
 	public function testOptionsDropPearOnlyAndNumericKeysInOrder() {
