@@ -67,6 +67,21 @@ fn err(r: Result<oauth::Token, OAuthError>) -> OAuthError {
     }
 }
 
+/// The endpoint's refusal for `s`: of the kind `want`, quoting the endpoint (`quoted`), giving
+/// the fix (`fix`), and never showing the client secret or Microsoft's trace noise.
+fn refused(s: &OAuthSettings, want: Refusal, quoted: &str, fix: &str) -> OAuthError {
+    let e = err(oauth::token(s, limits(5000), true));
+    let msg = e.to_string();
+    match &e {
+        OAuthError::Endpoint { refusal, .. } => assert_eq!(*refusal, want, "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(msg.contains(quoted), "{msg}");
+    assert!(msg.contains(fix), "{msg}");
+    assert!(!msg.contains(SECRET) && !msg.contains("Trace ID"), "{msg}");
+    e
+}
+
 // ---------------------------------------------------------------------------------------------
 // A log that keeps every record, to prove no secret reaches it
 
@@ -209,22 +224,11 @@ fn generic_client_credentials_without_a_scope() {
 fn endpoint_refusals_are_explained() {
     let server = token_server(&["--client", &client_arg("ms-errors")]);
     let base = microsoft(&server, "ms-errors");
-    let check = |s: &OAuthSettings, refusal: Refusal, quoted: &str, fix: &str| {
-        let e = err(oauth::token(s, limits(5000), true));
-        let msg = e.to_string();
-        match &e {
-            OAuthError::Endpoint { refusal: r, .. } => assert_eq!(*r, refusal, "{msg}"),
-            other => panic!("{other:?}"),
-        }
-        assert!(msg.contains(quoted), "{msg}");
-        assert!(msg.contains(fix), "{msg}");
-        assert!(!msg.contains(SECRET) && !msg.contains("Trace ID"), "{msg}");
-    };
     let wrong_secret = OAuthSettings {
         client_secret: Secret::new("not-the-secret~"),
         ..base.clone()
     };
-    check(
+    refused(
         &wrong_secret,
         Refusal::WrongSecret,
         "\"AADSTS7000215: ",
@@ -232,7 +236,7 @@ fn endpoint_refusals_are_explained() {
     );
     let e = err(oauth::token(&wrong_secret, limits(5000), false)).to_string();
     assert!(!e.contains("not-the-secret"), "{e}");
-    check(
+    refused(
         &OAuthSettings {
             client_id: "no-such-app".into(),
             ..base.clone()
@@ -241,7 +245,7 @@ fn endpoint_refusals_are_explained() {
         "AADSTS700016: No application with id 'no-such-app'",
         "Application (client) ID",
     );
-    check(
+    refused(
         &OAuthSettings {
             token_url: Some(format!(
                 "https://127.0.0.1:{}/other-tenant/oauth2/v2.0/token",
@@ -253,7 +257,7 @@ fn endpoint_refusals_are_explained() {
         "AADSTS90002: Tenant 'other-tenant' was not found.",
         "smtp.oauth_tenant",
     );
-    check(
+    refused(
         &OAuthSettings {
             scope: Some("https://graph.microsoft.com/Mail.Send".into()),
             ..base.clone()
@@ -272,18 +276,18 @@ fn endpoint_refusals_are_explained() {
             true,
         ))
     };
-    let e = forced("AADSTS7000222");
-    assert!(
-        matches!(
-            e,
-            OAuthError::Endpoint {
-                refusal: Refusal::ExpiredSecret,
-                ..
-            }
-        ),
-        "{e:?}"
+    let expired = token_server(&[
+        "--client",
+        &client_arg("ms-forced"),
+        "--fail",
+        "AADSTS7000222",
+    ]);
+    refused(
+        &microsoft(&expired, "ms-forced"),
+        Refusal::ExpiredSecret,
+        "AADSTS7000222",
+        "expired",
     );
-    assert!(e.to_string().contains("expired"), "{e}");
     let e = forced("http500");
     assert!(
         matches!(e, OAuthError::Http { status: 500, .. }) && e.temporary(),
@@ -345,62 +349,32 @@ fn google_service_account_assertion() {
     assert_eq!(server.requests(), 1);
 
     // Another mailbox: unknown to the domain.
-    let e = err(oauth::token(
+    refused(
         &google(&server, &key, "nobody@example.org"),
-        limits(5000),
-        false,
-    ));
-    assert!(
-        matches!(
-            e,
-            OAuthError::Endpoint {
-                refusal: Refusal::UnknownUser,
-                ..
-            }
-        ),
-        "{e:?}"
+        Refusal::UnknownUser,
+        "Invalid email or User ID",
+        "smtp.username",
     );
-    assert!(e.to_string().contains("smtp.username"), "{e}");
 
     // A scope the delegation does not cover.
-    let e = err(oauth::token(
+    refused(
         &OAuthSettings {
             scope: Some("https://www.googleapis.com/auth/gmail.send".into()),
             ..google(&server, &key, "wiki@example.org")
         },
-        limits(5000),
-        false,
-    ));
-    assert!(
-        matches!(
-            e,
-            OAuthError::Endpoint {
-                refusal: Refusal::DelegationMissing,
-                ..
-            }
-        ),
-        "{e:?}"
+        Refusal::DelegationMissing,
+        "unauthorized_client",
+        "Domain-wide delegation",
     );
-    assert!(e.to_string().contains("Domain-wide delegation"), "{e}");
 
     // A key of the same account that the endpoint does not know (deleted, replaced).
     let other = google_key(keys.path(), "other.json");
-    let e = err(oauth::token(
+    refused(
         &google(&server, &other, "wiki@example.org"),
-        limits(5000),
-        false,
-    ));
-    assert!(
-        matches!(
-            e,
-            OAuthError::Endpoint {
-                refusal: Refusal::BadKey,
-                ..
-            }
-        ),
-        "{e:?}"
+        Refusal::BadKey,
+        "Invalid JWT Signature",
+        "Create a new JSON key",
     );
-    assert!(e.to_string().contains("Invalid JWT Signature"), "{e}");
 
     // A key file that is not one: named, its content not shown.
     let bogus = keys.path().join("bogus.json");
@@ -426,30 +400,33 @@ fn google_service_account_assertion() {
 fn google_clock_skew_and_forced_errors() {
     let keys = TempDir::new("keys2");
     let key = google_key(keys.path(), "sa.json");
-    for (fail, refusal, words) in [
-        ("invalid_grant_time", Refusal::ClockSkew, "clock"),
+    for (fail, refusal, quoted, fix) in [
+        (
+            "invalid_grant_time",
+            Refusal::ClockSkew,
+            "reasonable timeframe",
+            "clock",
+        ),
         (
             "unauthorized_client",
             Refusal::DelegationMissing,
+            "Client is not allowed",
             "https://mail.google.com/",
         ),
         (
             "google_invalid_scope",
             Refusal::InvalidScope,
+            "Invalid OAuth scope",
             "smtp.oauth_scope",
         ),
     ] {
         let server = token_server(&["--google-key", key.to_str().unwrap(), "--fail", fail]);
-        let e = err(oauth::token(
+        refused(
             &google(&server, &key, "wiki@example.org"),
-            limits(5000),
-            true,
-        ));
-        match &e {
-            OAuthError::Endpoint { refusal: r, .. } => assert_eq!(*r, refusal, "{e}"),
-            other => panic!("{other:?}"),
-        }
-        assert!(e.to_string().contains(words), "{e}");
+            refusal,
+            quoted,
+            fix,
+        );
     }
 }
 
