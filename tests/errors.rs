@@ -51,14 +51,11 @@ fn refused_port() {
 #[test]
 fn silent_server_times_out_without_hanging() {
     let srv = FaultServer::start(&["--action", "CONNECT=silent"]);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, took) = send_fails(
         &srv.settings(&[("timeout", "1")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+        Duration::from_secs(1),
+    );
     assert!(
         took >= Duration::from_millis(900),
         "gave up early: {took:?}"
@@ -234,9 +231,11 @@ fn middata_close_is_never_reported_as_not_sent_once_the_message_was_written() {
     // write) and got no final reply: it cannot know, so the outcome is unknown, never "not
     // sent" (unless the write itself failed, which proves the end never left).
     let srv = FaultServer::start(&["--action", "MIDDATA=close"]);
-    let started = Instant::now();
-    let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(3));
+    let (e, _) = send_fails(
+        &srv.settings(&[]),
+        &simple("a@example.test", 1),
+        Duration::from_secs(1),
+    );
     match &e {
         Error::Unknown { cause, unknown, .. } => {
             assert_eq!(cause.stage(), Some(Stage::FinalReply), "{e:?}");
@@ -259,14 +258,11 @@ fn no_reply_after_the_dot_is_unknown_and_waits_for_max_time_not_timeout() {
     // The server has the whole message and never answers. The wait for the final reply may use
     // what is left of max_time (2 s), not just timeout (0.5 s); then the outcome is unknown.
     let srv = FaultServer::start(&["--action", "DOT=silent"]);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, took) = send_fails(
         &srv.settings(&[("timeout", "0.5"), ("max_time", "2")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(3), "took {took:?}");
+        Duration::from_secs(2),
+    );
     assert!(
         took >= Duration::from_millis(1800),
         "gave up early: {took:?}"
@@ -419,13 +415,11 @@ fn server_hangs_up_at_each_step() {
 #[test]
 fn silent_rcpt_times_out_and_delivers_nothing() {
     let srv = FaultServer::start(&["--action", "RCPT=silent"]);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, _) = send_fails(
         &srv.settings(&[("timeout", "1")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(3));
+        Duration::from_secs(1),
+    );
     assert!(
         matches!(
             e,
@@ -482,14 +476,11 @@ fn max_time_caps_the_whole_call() {
         "--action",
         "RCPT=delay:0.6",
     ]);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, _) = send_fails(
         &srv.settings(&[("timeout", "1"), ("max_time", "2")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    let took = started.elapsed();
-    assert!(took < Duration::from_millis(3000), "{took:?}");
+        Duration::from_secs(2),
+    );
     match &e {
         Error::Timeout { limit, .. } => {
             assert_eq!(*limit, Limit::Total(Duration::from_secs(2)), "{e:?}")
@@ -503,17 +494,12 @@ fn max_time_caps_the_whole_call() {
 #[test]
 fn a_server_that_never_greets_fails_after_timeout() {
     let srv = FaultServer::start(&["--action", "GREETING=silent"]);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, took) = send_fails(
         &srv.settings(&[("timeout", "1"), ("max_time", "30")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(2),
-        "{took:?}"
+        Duration::from_secs(1),
     );
+    assert!(took >= Duration::from_millis(900), "{took:?}");
     assert!(
         matches!(
             e,

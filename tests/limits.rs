@@ -108,14 +108,11 @@ fn too_many_connections_waits_and_tries_again() {
 fn too_many_connections_for_longer_than_max_time_names_the_limit() {
     let srv = FaultServer::start(&["--max-connections", "1"]);
     let _held = occupy(srv.port);
-    let started = Instant::now();
-    let e = pool::send(
+    let (e, _) = send_fails(
         &srv.settings(&[("max_time", "1")]),
         &simple("a@example.test", 1),
-    )
-    .unwrap_err();
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "{took:?}");
+        Duration::from_secs(1),
+    );
     match &e {
         Error::ConnectionLimit { tries, reply, .. } => {
             assert!(*tries >= 3, "{tries} tries");
@@ -144,10 +141,8 @@ fn max_connections_waits_for_a_slot_and_gives_up_after_timeout() {
     let key = slots::SlotKey::of(&s);
     let budget = smtp::transport::Budget::new(Duration::from_secs(5), None);
     let held = slots::acquire(&key, &s, 1, &budget).expect("the only slot");
-    let started = Instant::now();
-    let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
+    let (e, _) = send_fails(&s, &simple("a@example.test", 1), Duration::from_secs(1));
     assert!(matches!(e, Error::SlotsBusy { max: 1, .. }), "{e:?}");
-    assert!(started.elapsed() < Duration::from_secs(2));
     assert!(e.to_string().contains("smtp.max_connections"), "{e}");
     assert_eq!(srv.connections_opened(), 0);
     drop(held);

@@ -228,6 +228,27 @@ pub fn simple(to: &str, n: usize) -> Prepared {
     )
 }
 
+/// Sends `msg` through the pool expecting a failure: the error and how long the call took.
+/// The call must end within `promised` (what the settings promise: timeout or max_time) plus
+/// two seconds of slack for a busy machine: a "does not hang" bound, not a speed test.
+pub fn send_fails(
+    settings: &Settings,
+    msg: &Prepared,
+    promised: Duration,
+) -> (smtp::error::Error, Duration) {
+    let started = Instant::now();
+    let e = match smtp::pool::send(settings, msg) {
+        Ok(r) => panic!("expected a failure, got {r:?}"),
+        Err(e) => e,
+    };
+    let took = started.elapsed();
+    assert!(
+        took < promised + Duration::from_secs(2),
+        "took {took:?}, promised {promised:?}: {e}"
+    );
+    (e, took)
+}
+
 /// The body the byte-for-byte tests send: dots at line starts (dot-stuffing), a line that is
 /// only a dot, trailing blanks, empty lines, UTF-8 (8-bit), a lone LF and a lone CR (made
 /// CRLF), and no final line end.
