@@ -62,6 +62,7 @@ trap 'rm -rf "$work"' EXIT
 summary() {
     local l
     echo
+    [[ -z ${PHP_SMTP_IN_ROOT:-} ]] || echo "(summary of the run in the $PHP_SMTP_IN_ROOT root)"
     for l in "${part_times[@]}"; do echo "$l"; done
     for l in "${part_lines[@]}"; do echo "$l"; done
     if ((${#failed_steps[@]})); then
