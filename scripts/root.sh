@@ -73,12 +73,10 @@ for v in PHPT_JOBS FPM_REQUESTS MW_TEST_KEEP MW_TEST_VERBOSE RUST_BACKTRACE RUST
 done
 
 # in_root DIR COMMAND...: COMMAND in the repository inside the root at DIR.
+chroot_args=(-b "$repo" -b "$cargo_home:/root/.cargo" -b "$rustup_home:/root/.rustup"
+    -e "CARGO_TARGET_DIR=$repo/target/$dist" -e "PHP_SMTP_IN_ROOT=$dist" "${passenv[@]}" -w "$repo")
 in_root() {
-    local dir=$1
-    shift
-    scripts/chroot-run.sh -b "$repo" -b "$cargo_home:/root/.cargo" -b "$rustup_home:/root/.rustup" \
-        -e "CARGO_TARGET_DIR=$repo/target/$dist" -e "PHP_SMTP_IN_ROOT=$dist" "${passenv[@]}" \
-        -w "$repo" "$dir" "$@"
+    scripts/chroot-run.sh "${chroot_args[@]}" "$@"
 }
 
 # One run at a time makes or updates a root (other worktrees share the cache).
@@ -106,8 +104,6 @@ if [[ ! -f $stamp ]]; then
 fi
 exec 9>&-
 
-if (($#)); then
-    in_root "$root" "$@"
-else
-    in_root "$root" bash -l
-fi
+# exec: a signal to this script then reaches chroot-run.sh, whose trap cleans up.
+(($#)) || set -- bash -l
+exec scripts/chroot-run.sh "${chroot_args[@]}" "$root" "$@"
