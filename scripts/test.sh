@@ -11,9 +11,9 @@
 #     deb        build the packages (scripts/deb.sh) and test them (tests/deb/run.sh)
 #   All parts = local, then the other of debian12/debian13, then deb.
 #
-# The suite: setup, shellcheck, formatting, clippy (with and without the PHP binding), the Rust
-# tests, the release build, the phpt suite against that build, and the integration scripts
-# (MediaWiki, FPM). Every step runs even if an earlier one failed, so one run reports
+# First setup (scripts/setup.sh), then each part. The suite: shellcheck, formatting, clippy
+# (with and without the PHP binding), the Rust tests, the release build, the phpt suite against
+# that build, and the integration scripts (MediaWiki, FPM). Every step runs even if an earlier one failed, so one run reports
 # everything; only the steps that need the release build are skipped when it fails.
 #
 # Each part ends with its own line naming its platform ("debian12/php8.2: N passed, M failed",
@@ -114,12 +114,6 @@ run_counted() {
 suite() {
     local rc built t name runner_help
 
-    # Setup must succeed: nothing else can run without it.
-    step "setup"
-    if ! scripts/setup.sh; then
-        step_failed setup 0
-        return
-    fi
     if ! php_env_resolve; then
         step_failed php-env 0
         return
@@ -264,6 +258,16 @@ packages() {
     step "package tests (tests/deb/run.sh)"
     run_counted deb-tests "$work/deb.log" tests/deb/run.sh
 }
+
+# Setup must succeed: nothing else can run without it (it also installs what the root parts
+# and the package tests use: mmdebstrap, lintian, cgi-fcgi).
+step "setup"
+if ! scripts/setup.sh; then
+    failed_steps+=(setup)
+    failed=$((failed + 1))
+    summary
+    exit 1
+fi
 
 for p in "${parts[@]}"; do
     case $p in

@@ -153,6 +153,9 @@ test_deb() {
     tar -C "$root" --numeric-owner -xpf "$tar" || { fail "$pkg: unpack $tar"; return; }
     archives=$cache/$codename-archives
     mkdir -p "$archives/partial"
+    # One run at a time uses the download cache (apt locks it; another worktree's run waits).
+    exec 8>"$archives.lock"
+    flock 8
     root_args=(-b "$(realpath "$(dirname "$deb")"):/mnt/deb" -b "$archives:/var/cache/apt/archives"
         -e DEBIAN_FRONTEND=noninteractive "$root")
     local name
@@ -286,6 +289,7 @@ for deb in "${debs[@]}"; do
     fi
     t0=$SECONDS
     test_deb "$deb"
+    exec 8>&-
     echo "     took $((SECONDS - t0)) s"
 done
 finish
