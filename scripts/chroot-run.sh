@@ -119,12 +119,14 @@ for b in "${binds[@]}"; do
     mnt "$root$dst" --bind "$src"
 done
 
-# Name resolution as on the host (apt inside the root reaches the same archive).
-if [[ -r /etc/resolv.conf ]]; then
-    rm -f "$root/etc/resolv.conf"
-    cat /etc/resolv.conf >"$root/etc/resolv.conf"
-fi
-[[ -s $root/etc/hosts ]] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+# Name resolution as on the host: apt inside the root reaches the same archive, and the host
+# name (mmdebstrap copied /etc/hostname) resolves as it does here.
+for f in resolv.conf hosts; do
+    if [[ -r /etc/$f ]]; then
+        rm -f "$root/etc/$f"
+        cat "/etc/$f" >"$root/etc/$f"
+    fi
+done
 
 # In the background with `wait`, so that a TERM (or Ctrl-C) runs the trap at once instead of
 # after COMMAND ends (a daemon would never end); <&0 keeps the terminal as its input.
