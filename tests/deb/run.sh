@@ -86,6 +86,11 @@ fi
 
 cache=$(root_cache_dir)
 mkdir -p "$cache"
+# Fresh roots an interrupted run (SIGKILL) left behind; a run takes minutes, not hours.
+while IFS= read -r stale; do
+    echo "removing $stale (left by an interrupted run)"
+    root_remove "$stale" || true
+done < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name '*-fresh.*' -mmin +360)
 
 # base_tarball CODENAME: the cached tarball of a fresh root, made when missing.
 base_tarball() {
