@@ -7,6 +7,7 @@
 #   make build    cargo build --release  (target/release/libsmtp.so)
 #   make install  install the built extension into its PHP and enable it (as root)
 #   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
+#                 (make deb DISTS=debian13: only that one; each is built on its own release)
 #   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12)
 #   make clean    remove build output and phpt leftovers
 #
@@ -31,6 +32,7 @@ export CARGO_TARGET_DIR
 endif
 
 PARTS      ?=
+DISTS      ?=
 ROOT       ?= debian13
 LIB         = $(or $(CARGO_TARGET_DIR),target)/release/libsmtp.so
 # Resolve the PHP (exports PHP and PHP_CONFIG for ext-php-rs, and its paths).
@@ -59,7 +61,7 @@ install:
 	echo "installed $$PHP_EXT_DIR/smtp.so and $$PHP_MODS_DIR/smtp.ini, enabled for PHP $$PHP_VERSION"
 
 deb:
-	scripts/deb.sh
+	scripts/deb.sh $(DISTS)
 
 root:
 	scripts/root.sh $(ROOT)
