@@ -82,6 +82,9 @@ php_env_version() {
         fi
     fi
     [[ $v =~ ^[0-9]+\.[0-9]+$ ]] || php_env_die "cannot tell the PHP version ('$v')" || return
+    if [[ -n ${PHP_VERSION:-} && $PHP_VERSION != "$v" ]]; then
+        php_env_die "PHP_VERSION=$PHP_VERSION, but ${PHP_CONFIG:+PHP_CONFIG=$PHP_CONFIG}${PHP_CONFIG:-PHP=$PHP} is PHP $v" || return
+    fi
     PHP_VERSION=$v
     export PHP_VERSION
 }
@@ -94,9 +97,12 @@ php_env_resolve() {
         PHP_CONFIG=$(command -v "php-config$v") \
             || php_env_die "php-config$v not found: install php$v-dev (scripts/setup.sh does)" || return
     fi
-    PHP_CONFIG=$(command -v "$PHP_CONFIG")
+    # Real paths (/usr/bin/php is an alternatives link): the same PHP always gets the same
+    # PHP and PHP_CONFIG values, which ext-php-rs's build script reruns on.
+    PHP_CONFIG=$(realpath "$(command -v "$PHP_CONFIG")")
     [[ -n ${PHP:-} ]] || PHP=$("$PHP_CONFIG" --php-binary)
     PHP=$(command -v "$PHP") || php_env_die "the PHP binary of $PHP_CONFIG is missing (php$v-cli)" || return
+    PHP=$(realpath "$PHP")
     cv=$("$PHP_CONFIG" --version)
     bv=$("$PHP" -n -r 'echo PHP_VERSION;')
     [[ $cv == "$bv" ]] || php_env_die "PHP=$PHP is PHP $bv but PHP_CONFIG=$PHP_CONFIG is PHP $cv: both must name the same PHP" || return
