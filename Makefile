@@ -1,18 +1,44 @@
-# php-smtp: a PHP 8.2 extension, written in Rust, that sends mail over SMTP.
+# php-smtp: a PHP extension (PHP 8.2 on Debian 12, 8.4 on Debian 13), written in Rust, that
+# sends mail over SMTP.
 #
 #   make demo     build, then send two mails to a local smtp-sink and show what arrived
-#   make test     fmt, clippy, Rust tests, release build, phpt suite, integration tests
+#   make test     the whole suite here, then in a Debian 13 root, then the package tests
+#                 (make test PARTS=local | debian12 | debian13 | deb: only those parts)
 #   make build    cargo build --release  (target/release/libsmtp.so)
-#   make install  install the built extension into PHP 8.2 and enable it (as root)
+#   make install  install the built extension into its PHP and enable it (as root)
+#   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
+#                 (make deb DISTS=debian13: only that one; each is built on its own release)
+#   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12)
 #   make clean    remove build output and phpt leftovers
+#
+# Which PHP (default: the distribution's, Debian 12 -> 8.2, Debian 13 -> 8.4; scripts/php-env.sh):
+#   make build PHP_VERSION=8.4
+#   make build PHP_CONFIG=/usr/bin/php-config8.4
+# CARGO_TARGET_DIR moves the build output as usual.
 
-SHELL      := /bin/bash
-PHP_CONFIG ?= php-config8.2
-EXT_DIR     = $(shell $(PHP_CONFIG) --extension-dir)
-INI_DIR    ?= /etc/php/8.2/mods-available
-LIB         = target/release/libsmtp.so
+SHELL := /bin/bash
+# Passed on to the scripts only when given (ext-php-rs would take an empty PHP for a path).
+ifdef PHP_VERSION
+export PHP_VERSION
+endif
+ifdef PHP_CONFIG
+export PHP_CONFIG
+endif
+ifdef PHP
+export PHP
+endif
+ifdef CARGO_TARGET_DIR
+export CARGO_TARGET_DIR
+endif
 
-.PHONY: all demo test build install clean
+PARTS      ?=
+DISTS      ?=
+ROOT       ?= debian13
+LIB         = $(or $(CARGO_TARGET_DIR),target)/release/libsmtp.so
+# Resolve the PHP (exports PHP and PHP_CONFIG for ext-php-rs, and its paths).
+PHP_ENV     = . scripts/php-env.sh && php_env_resolve
+
+.PHONY: all demo test build install deb root clean
 
 all: build
 
@@ -20,17 +46,25 @@ demo:
 	scripts/demo.sh
 
 test:
-	scripts/test.sh
+	scripts/test.sh $(PARTS)
 
 build:
-	cargo build --release
+	$(PHP_ENV) && cargo build --release
 
 # Does not build: `sudo make install` usually runs without the user's rustup toolchain.
 install:
 	@test -f $(LIB) || { echo "$(LIB) not found: run 'make build' first" >&2; exit 1; }
-	install -D -m 0644 $(LIB) $(EXT_DIR)/smtp.so
-	install -D -m 0644 ini/smtp.ini $(INI_DIR)/smtp.ini
-	phpenmod -v 8.2 smtp
+	$(PHP_ENV) && \
+	install -D -m 0644 $(LIB) "$$PHP_EXT_DIR/smtp.so" && \
+	install -D -m 0644 ini/smtp.ini "$$PHP_MODS_DIR/smtp.ini" && \
+	phpenmod -v "$$PHP_VERSION" smtp && \
+	echo "installed $$PHP_EXT_DIR/smtp.so and $$PHP_MODS_DIR/smtp.ini, enabled for PHP $$PHP_VERSION"
+
+deb:
+	scripts/deb.sh $(DISTS)
+
+root:
+	scripts/root.sh $(ROOT)
 
 # run-tests.php leaves X.{diff,exp,log,out,php,sh} next to each failed X.phpt.
 clean:

@@ -7,18 +7,20 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
-if [[ -d "${HOME:-/root}/.cargo/bin" ]]; then
-    PATH="${HOME:-/root}/.cargo/bin:$PATH"
-fi
 
 say() { printf 'demo: %s\n' "$*"; }
 die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
 
 scripts/setup.sh
 
-say "building the extension (cargo build --release)"
+# The distribution's PHP (Debian 12: 8.2, Debian 13: 8.4), or PHP_VERSION / PHP_CONFIG's.
+# shellcheck source=scripts/php-env.sh
+. scripts/php-env.sh
+php_env_resolve || die "no PHP to build against"
+
+say "building the extension for PHP $PHP_VERSION (cargo build --release)"
 cargo build --release
-ext=$root/target/release/libsmtp.so
+ext=${CARGO_TARGET_DIR:-$root/target}/release/libsmtp.so
 [[ -f $ext ]] || die "$ext was not built"
 
 work=$(mktemp -d -t php-smtp-demo.XXXXXX)
@@ -77,7 +79,7 @@ say "smtp-sink listening on 127.0.0.1:$port (pid $sink_pid)"
 
 say "running scripts/demo.php"
 php_rc=0
-php -n -d "extension=$ext" \
+"$PHP" -n -d "extension=$ext" \
     -d smtp.host=127.0.0.1 -d "smtp.port=$port" -d smtp.override_mail=1 \
     scripts/demo.php || php_rc=$?
 

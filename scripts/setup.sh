@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Installs what php-smtp needs to build and test on Debian 12 (bookworm).
+# Installs what php-smtp needs to build and test on Debian 12 (bookworm, PHP 8.2) or Debian 13
+# (trixie, PHP 8.4): the distribution's PHP by default, another with PHP_VERSION=8.4 (see
+# scripts/php-env.sh).
+#
+#   scripts/setup.sh           install what is missing
+#   scripts/setup.sh --list    print the apt packages it wants, one a line, and exit
 #
 # Idempotent: a second run checks with dpkg-query and does not touch apt when nothing is
 # missing. Run as root, or as a user with sudo. Prints one line per step.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/php-env.sh
+. scripts/php-env.sh
+php_env_cargo_path
+php_env_version
+v=$PHP_VERSION
 
-# rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
-if [[ -d "${HOME:-/root}/.cargo/bin" ]]; then
-    PATH="${HOME:-/root}/.cargo/bin:$PATH"
-fi
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -30,7 +36,9 @@ as_root() {
 apt_quiet() {
     local log
     log=$(mktemp)
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get -q "$@" >"$log" 2>&1; then
+    # Lock::Timeout: wait for another apt (a second worktree's setup) instead of failing.
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 \
+        "$@" >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         die "apt-get $1 failed"
@@ -38,20 +46,32 @@ apt_quiet() {
     rm -f "$log"
 }
 
-# php8.2-cli/-dev and libclang-dev: ext-php-rs (bindgen reads PHP's headers via libclang).
-# postfix: only for its smtp-sink test server (the demo); installed unconfigured.
-# php8.2-fpm, libfcgi-bin (cgi-fcgi): the FPM tests. php-mail, php-net-smtp,
+# phpX.Y-cli/-dev and libclang-dev: ext-php-rs (bindgen reads PHP's headers via libclang); gcc
+# and libc6-dev: the C parts of the build (ring). procps: pgrep/ps in the scripts.
+# postfix: its smtp-sink (demo, tests) and the private Postfix instances of tests/servers/postfix.py
+# (own config dir, never the system's; the system's Postfix is installed unconfigured and not
+# started). sasl2-bin, libsasl2-modules: saslpasswd2 and PLAIN/LOGIN for those instances' AUTH.
+# phpX.Y-fpm, libfcgi-bin (cgi-fcgi): the FPM tests. php-mail, php-net-smtp,
 # libphp-phpmailer, php-symfony-mailer: the PHP mailers the benchmark compares against.
+# mediawiki and its PHP modules: tests/mediawiki. shellcheck: the scripts' check in make test.
+# dpkg-dev (dpkg-shlibdeps), lintian, mmdebstrap: make deb, its tests and the Debian roots.
 packages=(
-    php8.2-cli php8.2-dev libclang-dev
-    postfix sasl2-bin libsasl2-modules openssl ca-certificates
-    php8.2-fpm libfcgi-bin
+    "php$v-cli" "php$v-dev" libclang-dev gcc libc6-dev
+    postfix sasl2-bin libsasl2-modules openssl ca-certificates procps
+    "php$v-fpm" libfcgi-bin
     php-mail php-net-smtp libphp-phpmailer php-symfony-mailer
-    mediawiki php8.2-sqlite3 php8.2-intl php8.2-mbstring php8.2-xml
+    mediawiki "php$v-sqlite3" "php$v-intl" "php$v-mbstring" "php$v-xml"
+    shellcheck dpkg-dev lintian mmdebstrap
 )
-# Use whichever python3 is on PATH (e.g. pyenv); only install Debian's when there is none.
+# Use whichever python3 is on PATH (e.g. pyenv); only install Debian's (with Debian's aiosmtpd
+# and cryptography) when there is none.
 if ! command -v python3 >/dev/null 2>&1; then
-    packages+=(python3 python3-pip)
+    packages+=(python3 python3-aiosmtpd python3-cryptography)
+fi
+
+if [[ ${1:-} == --list ]]; then
+    printf '%s\n' "${packages[@]}"
+    exit 0
 fi
 
 missing=()
@@ -73,48 +93,66 @@ fi
 
 # Package scripts may start services (on machines with systemd and no policy-rc.d). We only
 # want postfix's smtp-sink binary, php-fpm's binary and MediaWiki's files, never the daemons.
-stopped=()
-if pgrep -f '^/usr/lib/postfix/sbin/master' >/dev/null 2>&1; then
-    as_root postfix stop >/dev/null 2>&1 || true
-    stopped+=(postfix)
-fi
-# The packaged php-fpm service (its pid file); FPM pools started by tests are left alone.
-fpm_pid=/run/php/php8.2-fpm.pid
-if [[ -s $fpm_pid ]] && ps -p "$(cat "$fpm_pid")" >/dev/null 2>&1; then
-    as_root service php8.2-fpm stop >/dev/null 2>&1 || as_root kill "$(cat "$fpm_pid")" || true
-    stopped+=(php-fpm8.2)
-fi
-# Apache: pulled in by the mediawiki package, whose installation may start it. Stopped only
-# when this run installed mediawiki, so an Apache the machine already ran is left alone.
-if [[ " ${missing[*]} " == *" mediawiki "* ]] && pgrep -x apache2 >/dev/null 2>&1; then
-    as_root service apache2 stop >/dev/null 2>&1 || as_root apache2ctl stop >/dev/null 2>&1 || true
-    stopped+=(apache2)
-fi
-if ((${#stopped[@]})); then
-    say "services: stopped ${stopped[*]}"
+stop_services() {
+    local stopped=() fpm_pid
+    if pgrep -f '^/usr/lib/postfix/sbin/master' >/dev/null 2>&1; then
+        as_root postfix stop >/dev/null 2>&1 || true
+        stopped+=(postfix)
+    fi
+    # The packaged php-fpm service (its pid file); FPM pools started by tests are left alone.
+    fpm_pid=/run/php/php$v-fpm.pid
+    if [[ -s $fpm_pid ]] && ps -p "$(cat "$fpm_pid")" >/dev/null 2>&1; then
+        as_root service "php$v-fpm" stop >/dev/null 2>&1 || as_root kill "$(cat "$fpm_pid")" || true
+        stopped+=("php-fpm$v")
+    fi
+    # Apache: pulled in by the mediawiki package, whose installation may start it. Stopped only
+    # when this run installed mediawiki, so an Apache the machine already ran is left alone.
+    if [[ " ${missing[*]} " == *" mediawiki "* ]] && pgrep -x apache2 >/dev/null 2>&1; then
+        as_root service apache2 stop >/dev/null 2>&1 || as_root apache2ctl stop >/dev/null 2>&1 || true
+        stopped+=(apache2)
+    fi
+    if ((${#stopped[@]})); then
+        say "services: stopped ${stopped[*]}"
+    else
+        say "services: postfix, php-fpm and apache2 not running"
+    fi
+}
+if [[ -n ${PHP_SMTP_IN_ROOT:-} ]]; then
+    # In a root made by scripts/root.sh, its policy-rc.d keeps package scripts from starting
+    # daemons, and pgrep there would see the host's processes: nothing to stop.
+    say "services: none started (Debian root with policy-rc.d)"
 else
-    say "services: postfix, php-fpm and apache2 not running"
+    stop_services
 fi
 
-# aiosmtpd: a second real SMTP server for the Rust integration tests (tests/servers/aiosmtpd_sink.py).
-if python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
-    say "python: aiosmtpd present ($(command -v python3))"
+# Python modules of the test servers: aiosmtpd, a second real SMTP server
+# (tests/servers/aiosmtpd_sink.py); cryptography, the RS256 signatures of the OAuth token
+# endpoint acting as Google's (tests/servers/token_server.py).
+python_modules=(aiosmtpd cryptography)
+missing=()
+for m in "${python_modules[@]}"; do
+    python3 -c "import $m" >/dev/null 2>&1 || missing+=("$m")
+done
+if ((${#missing[@]} == 0)); then
+    say "python: ${python_modules[*]} present ($(command -v python3))"
 else
-    say "python: installing aiosmtpd with pip ($(command -v python3))"
+    say "python: installing ${missing[*]} with pip ($(command -v python3))"
     if ! python3 -m pip --version >/dev/null 2>&1; then
         # A python3 without pip: Debian's, whose pip is a separate package.
         apt_quiet install -y --no-install-recommends python3-pip
     fi
-    if ! err=$(python3 -m pip install --quiet aiosmtpd 2>&1); then
+    if ! err=$(python3 -m pip install --quiet "${missing[@]}" 2>&1); then
         # Debian's own python3 refuses pip installs (PEP 668, "externally-managed-environment").
         if grep -q 'externally-managed-environment' <<<"$err"; then
-            python3 -m pip install --quiet --break-system-packages aiosmtpd
+            python3 -m pip install --quiet --break-system-packages "${missing[@]}"
         else
             printf '%s\n' "$err" >&2
-            die "pip install aiosmtpd failed"
+            die "pip install ${missing[*]} failed"
         fi
     fi
-    python3 -c 'import aiosmtpd' || die "aiosmtpd installed but python3 cannot import it"
+    for m in "${missing[@]}"; do
+        python3 -c "import $m" || die "$m installed but python3 cannot import it"
+    done
 fi
 
 # Rust: rustup cannot be downloaded here, so it must already be installed.

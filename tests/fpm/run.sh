@@ -5,9 +5,18 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$PWD
-ext=${PHP_SMTP_EXT:-$root/target/release/libsmtp.so}
+# The PHP under test (PHP_VERSION / PHP_CONFIG, default the distribution's) and its php-fpm.
+# shellcheck source=scripts/php-env.sh
+. scripts/php-env.sh
+php_env_resolve || exit 1
+ext=${PHP_SMTP_EXT:-${CARGO_TARGET_DIR:-$root/target}/release/libsmtp.so}
 requests=${FPM_REQUESTS:-60}
-fpm=$(command -v php-fpm8.2 || echo /usr/sbin/php-fpm8.2)
+fpm=$PHP_FPM
+if [[ ! -x $fpm ]]; then
+    echo "FAIL $fpm not found (install php$PHP_VERSION-fpm: scripts/setup.sh)"
+    echo "fpm: 0 passed, 1 failed"
+    exit 1
+fi
 
 work=$(mktemp -d -t php-smtp-fpm.XXXXXX)
 pids=()
@@ -48,8 +57,10 @@ for _ in $(seq 50); do
 done
 
 passed=0 failed=0
-check() { # check NAME CONDITION-RESULT
-    if [[ $2 == 0 ]]; then echo "ok   $1"; passed=$((passed + 1)); else echo "FAIL $1"; failed=$((failed + 1)); fi
+check() { # check NAME TEST-ARGS...: one test, passed when `test TEST-ARGS...` is true
+    local name=$1
+    shift
+    if test "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
 }
 
 : >"$work/responses"
@@ -59,10 +70,10 @@ for i in $(seq "$requests"); do
 done
 
 oks=$(grep -c '"ok":true' "$work/responses" || true)
-check "all $requests mail() calls returned true ($oks)" "$([[ $oks == "$requests" ]]; echo $?)"
+check "all $requests mail() calls returned true ($oks)" "$oks" -eq "$requests"
 
 workers=$(grep -o '"pid":[0-9]*' "$work/responses" | sort -u | wc -l)
-check "requests were served by 2 workers ($workers)" "$([[ $workers == 2 ]]; echo $?)"
+check "requests were served by 2 workers ($workers)" "$workers" -eq 2
 
 count() { find "$work/rec" -name "*.$1" 2>/dev/null | wc -l; }
 # Wait for the server to record everything, then count.
@@ -71,16 +82,16 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 received=$(count eml)
-check "the server received $requests messages ($received)" "$([[ $received == "$requests" ]]; echo $?)"
+check "the server received $requests messages ($received)" "$received" -eq "$requests"
 
 unique=$(cat "$work/rec"/*.eml 2>/dev/null | grep -a '^Subject: ' | sort -u | wc -l || true)
-check "every request's mail arrived exactly once ($unique distinct)" "$([[ $unique == "$requests" ]]; echo $?)"
+check "every request's mail arrived exactly once ($unique distinct)" "$unique" -eq "$requests"
 
 opened=$(grep -c ' OPEN$' "$work/rec/transcript.log" || true)
-check "at most one SMTP connection per worker ($opened)" "$([[ $opened -le 2 && $opened -ge 1 ]]; echo $?)"
+check "at most one SMTP connection per worker ($opened)" "$((opened >= 1 && opened <= 2))" -eq 1
 
-reused=$(tail -n 2 "$work/responses" | grep -o '"reused":[0-9]*' | cut -d: -f2 | paste -sd+ | bc 2>/dev/null || echo 0)
-check "the workers report reused connections" "$([[ ${reused:-0} -gt 0 ]]; echo $?)"
+reused=$(tail -n 2 "$work/responses" | grep -o '"reused":[0-9]*' | awk -F: '{ n += $2 } END { print n + 0 }')
+check "the workers report reused connections" "${reused:-0}" -gt 0
 
 if ((failed)); then
     echo "--- fpm log"; cat "$work/fpm.log" || true

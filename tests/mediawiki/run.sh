@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# MediaWiki integration test: a throw-away MediaWiki 1.39 (Debian's package) on SQLite sends
+# MediaWiki integration test: a throw-away MediaWiki (Debian's package: 1.39 on Debian 12 with
+# PHP 8.2, 1.43 on Debian 13 with PHP 8.4; the PHP is scripts/php-env.sh's) on SQLite sends
 # its mail through this extension, and the project's recording SMTP server
 # (tests/servers/fault_smtp.py) checks what arrives.
 #
@@ -13,7 +14,7 @@
 #             AlternateUserMailer and reports failure as an error page); the smtp PHP
 #             extension not loaded (MediaWiki's PEAR path sends, SmtpMailer stays out)
 #
-# Installs what is missing (mediawiki, php8.2-sqlite3, ... with apt, as root or via sudo) and
+# Installs what is missing (mediawiki, phpX.Y-sqlite3, ... with apt, as root or via sudo) and
 # stops Apache if installing started it. /usr/share/mediawiki is not modified: the wiki is a
 # directory of symlinks to it (as Debian's /var/lib/mediawiki is) with its own LocalSettings.php,
 # extensions/ and SQLite files, found through MW_INSTALL_PATH.
@@ -27,8 +28,15 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 root=$PWD
 here=$root/tests/mediawiki
-ext=${PHP_SMTP_EXT:-$root/target/release/libsmtp.so}
 started=$SECONDS
+# shellcheck source=scripts/php-env.sh
+. scripts/php-env.sh
+if ! php_env_version; then
+    echo "mediawiki: 0 passed, 1 failed"
+    exit 1
+fi
+v=$PHP_VERSION
+ext=${PHP_SMTP_EXT:-${CARGO_TARGET_DIR:-$root/target}/release/libsmtp.so}
 
 passed=0 failed=0
 pids=()
@@ -86,9 +94,10 @@ as_root() {
 [[ -f $ext ]] || abort "the extension $ext is not built (cargo build --release)"
 
 # --- packages ---------------------------------------------------------------------------------
-# mediawiki: 1.39 in Debian 12; it depends on apache2 | httpd, which is installed but not used.
-# php8.2-sqlite3: the wiki's database. intl, mbstring, xml: MediaWiki's requirements.
-packages=(mediawiki php8.2-sqlite3 php8.2-intl php8.2-mbstring php8.2-xml)
+# mediawiki: 1.39 in Debian 12, 1.43 in Debian 13; it depends on apache2 | httpd, which is
+# installed but not used. phpX.Y-sqlite3: the wiki's database. intl, mbstring, xml: MediaWiki's
+# requirements.
+packages=(mediawiki "php$v-sqlite3" "php$v-intl" "php$v-mbstring" "php$v-xml")
 missing=()
 for p in "${packages[@]}"; do
     if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) != installed ]]; then
@@ -112,18 +121,19 @@ if ((${#missing[@]})); then
         echo "stopped apache2 (started by the package installation)"
     fi
 fi
+php_env_resolve || abort "no PHP $v (php$v-cli, php$v-dev)"
 mw=/usr/share/mediawiki
 [[ -f $mw/maintenance/install.php ]] || abort "MediaWiki not found in $mw"
-echo "MediaWiki $(sed -n "s/^define( 'MW_VERSION', '\(.*\)' );/\1/p" "$mw/includes/Defines.php")"
+echo "MediaWiki $(sed -n "s/^define( 'MW_VERSION', '\(.*\)' );/\1/p" "$mw/includes/Defines.php"), PHP $("$PHP" -n -r 'echo PHP_VERSION;')"
 
 # --- PHP: Debian's CLI settings minus any installed smtp.ini, plus the extension under test ---
 mkdir -p "$work/conf.d"
-for f in /etc/php/8.2/cli/conf.d/*.ini; do
+for f in "$PHP_CONF_D"/*.ini; do
     [[ -e $f ]] || continue
     case $(basename "$f") in *smtp*) ;; *) ln -s "$f" "$work/conf.d/" ;; esac
 done
 export PHP_INI_SCAN_DIR=$work/conf.d
-php=(php -d "extension=$ext" -d display_errors=stderr)
+php=("$PHP" -d "extension=$ext" -d display_errors=stderr)
 
 # --- the wiki: symlinks to /usr/share/mediawiki, own settings, extensions and data --------------
 wiki=$work/wiki
@@ -144,7 +154,7 @@ free_port() {
 web_port=$(free_port)
 down_port=$(free_port) # nothing listens there
 
-if ! timeout 300 php "$wiki/maintenance/install.php" --dbtype sqlite --dbpath "$work/data" \
+if ! timeout 300 "$PHP" "$wiki/maintenance/install.php" --dbtype sqlite --dbpath "$work/data" \
     --dbname wiki --server "http://127.0.0.1:$web_port" --scriptpath '' --lang en \
     --pass 'Admin-pass-12345' --confpath "$wiki" --skins Vector TestWiki Admin \
     >"$work/install.log" 2>&1; then
@@ -434,7 +444,7 @@ expect "web, another transformer, sender refused: error page 'Mail not sent', no
     "'$refusal' in r.get('text', '')" 'len(msgs) == 0'
 
 settings hook "$good_port"
-send php -d display_errors=stderr -- --to ann@example.test --from wiki@example.test \
+send "$PHP" -d display_errors=stderr -- --to ann@example.test --from wiki@example.test \
     --subject "$subject" --body "$body"
 expect "smtp PHP extension not loaded: MediaWiki's PEAR path sends, SmtpMailer stays out" \
     'r.get("good") is True and len(msgs) == 1' \
