@@ -53,14 +53,14 @@ apt_quiet() {
 # started). sasl2-bin, libsasl2-modules: saslpasswd2 and PLAIN/LOGIN for those instances' AUTH.
 # phpX.Y-fpm, libfcgi-bin (cgi-fcgi): the FPM tests. php-mail, php-net-smtp,
 # libphp-phpmailer, php-symfony-mailer: the PHP mailers the benchmark compares against.
-# mediawiki and its PHP modules: tests/mediawiki. shellcheck: the scripts' check in make test.
+# mediawiki and its PHP modules: tests/mediawiki; phpunit: SmtpMailer's unit tests. shellcheck: the scripts' check in make test.
 # dpkg-dev (dpkg-shlibdeps), lintian, mmdebstrap: make deb, its tests and the Debian roots.
 packages=(
     "php$v-cli" "php$v-dev" libclang-dev gcc libc6-dev
     postfix sasl2-bin libsasl2-modules openssl ca-certificates procps
     "php$v-fpm" libfcgi-bin
     php-mail php-net-smtp libphp-phpmailer php-symfony-mailer
-    mediawiki "php$v-sqlite3" "php$v-intl" "php$v-mbstring" "php$v-xml"
+    mediawiki "php$v-sqlite3" "php$v-intl" "php$v-mbstring" "php$v-xml" phpunit
     shellcheck dpkg-dev lintian mmdebstrap
 )
 # Use whichever python3 is on PATH (e.g. pyenv); only install Debian's (with Debian's aiosmtpd

@@ -84,9 +84,9 @@ step_failed() {
     fi
 }
 
-# counts_of LOG: "N M" from a last line "[name: ]N passed, M failed", or nothing.
+# counts_of LOG: "N M" from a last line "[name: ]N passed, M failed[, K skipped]", or nothing.
 counts_of() {
-    tail -n 1 "$1" | sed -n 's/^\([A-Za-z0-9_./-]*: \)\?\([0-9]\+\) passed, \([0-9]\+\) failed$/\2 \3/p'
+    tail -n 1 "$1" | sed -n 's/^\([A-Za-z0-9_./-]*: \)\?\([0-9]\+\) passed, \([0-9]\+\) failed\(, [0-9]\+ skipped\)\?$/\2 \3/p'
 }
 
 # run_counted NAME LOG COMMAND...: run a script that ends with its own "N passed, M failed"
@@ -214,8 +214,12 @@ suite() {
 
     # Integration scripts: if one ends with its own "N passed, M failed" line (optionally
     # prefixed by "name: "), count those tests; otherwise the script counts as one test.
-    for t in tests/mediawiki/run.sh tests/fpm/run.sh; do
-        name=$(basename "$(dirname "$t")")
+    # SmtpMailer's unit tests use the extension's exception classes (PHP_SMTP_EXT).
+    for t in tests/mediawiki/run.sh tests/fpm/run.sh tests/fpm/slots.sh tests/fpm/oauth.sh \
+        mediawiki/SmtpMailer/tests/run-unit.sh; do
+        name=${t%.sh}
+        name=${name#tests/}
+        name=${name//\//-}
         step "$t"
         if [[ ! -f $t ]]; then
             echo "skipped: $t not present"

@@ -372,17 +372,26 @@ expect "web hook: Bob gets Alice's mail (From \$wgPasswordSender, Reply-To Alice
 echo "--- mail(): \$wgSMTP = false + smtp.override_mail=1"
 settings mail "$good_port"
 send "${php[@]}" -d smtp.override_mail=1 -d smtp.host=127.0.0.1 -- \
-    --to 'Ann <ann@example.test>,bob@example.test' --from wiki@example.test \
+    --to 'Ann <ann@example.test>' --from wiki@example.test \
     --subject "$subject" --body "$body"
 expect "mail(): UserMailer::send() returns a good Status" 'r.get("good") is True'
-expect "mail(): one message per recipient, envelope sender from -f (bounces@)" \
-    'len(msgs) == 2' \
-    '[m.env["rcpt_to"] for m in msgs] == [["ann@example.test"], ["bob@example.test"]]' \
-    'all(m.env["mail_from"] == "bounces@example.test" for m in msgs)'
+expect "mail(): one message, envelope sender from -f (bounces@)" \
+    'len(msgs) == 1' \
+    'msgs[0].env["rcpt_to"] == ["ann@example.test"]' \
+    'msgs[0].env["mail_from"] == "bounces@example.test"'
 expect "mail(): MediaWiki's encoded subject is not encoded twice; body intact" \
-    "all(m.msg['Subject'] == '$subject' for m in msgs)" \
-    "all(m.text.strip() == '$body' for m in msgs)" \
+    "msgs[0].msg['Subject'] == '$subject'" \
+    "msgs[0].text.strip() == '$body'" \
     '"smtp_send" not in log and "Sent" not in log'
+# Several recipients: MediaWiki passes ['To' => 'undisclosed-recipients:;'] in mail()'s array
+# headers, which PHP 8's own mail() refuses with this ValueError before sending anything; the
+# extension's mail() must do exactly the same (never less strict than PHP).
+send "${php[@]}" -d smtp.override_mail=1 -d smtp.host=127.0.0.1 -- \
+    --to 'Ann <ann@example.test>,bob@example.test' --from wiki@example.test \
+    --subject "$subject" --body "$body"
+expect "mail(), several recipients: PHP's own ValueError for a To in the array headers, nothing sent" \
+    'r.get("exception") == {"class": "ValueError", "message": "The additional headers cannot contain the \"To\" header"}' \
+    'len(msgs) == 0'
 
 web --subject "$subject" --text 'Hello Bob, this is Alice, via mail().'
 expect "web mail(): the page says 'Email sent' and Bob gets the mail" \

@@ -4,7 +4,8 @@
 # classes and doubles of the few MediaWiki classes they use. Inside a MediaWiki installation, MediaWiki's own test runner
 # runs the same tests instead.
 #
-# Installs phpunit with apt when it is missing (as root or via sudo).
+# Installs phpunit with apt when it is missing (as root or via sudo; scripts/setup.sh installs
+# it for make test). PHP=<binary> picks the PHP (make test sets it to the PHP under test).
 # PHP_SMTP_EXT=<path to libsmtp.so> also loads the smtp PHP extension, so that the tests use its
 # exception classes instead of the stand-ins (the extension's ones cannot be constructed from
 # PHP; the tests make them without their constructor).
@@ -46,8 +47,8 @@ if ! command -v phpunit >/dev/null 2>&1; then
 fi
 phpunit=$(command -v phpunit)
 
-php=(php)
-if [[ -n ${PHP_SMTP_EXT:-} ]] && ! php -r 'exit(extension_loaded("smtp") ? 0 : 1);'; then
+php=("${PHP:-php}")
+if [[ -n ${PHP_SMTP_EXT:-} ]] && ! "${php[0]}" -r 'exit(extension_loaded("smtp") ? 0 : 1);'; then
     php+=(-d "extension=$PHP_SMTP_EXT")
 fi
 echo "$("${php[@]}" "$phpunit" --version | grep -o -m1 "PHPUnit [0-9.]*")" \
@@ -64,7 +65,7 @@ if [[ ! -s $work/junit.xml ]]; then
     result 0 1 0
 fi
 # The top <testsuite> holds the totals.
-read -r tests failures errors skipped < <(php -r '
+read -r tests failures errors skipped < <("${php[0]}" -r '
     $s = simplexml_load_file($argv[1])->testsuite;
     printf("%d %d %d %d\n", $s["tests"], $s["failures"], $s["errors"], $s["skipped"]);
 ' "$work/junit.xml")

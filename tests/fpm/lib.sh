@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# What the PHP-FPM tests share: the PHP under test and its php-fpm (scripts/php-env.sh), a work
+# directory and the processes started, removed and stopped on exit; the project's servers on
+# port 0; one FPM pool of static workers with the extension and the pool's php_admin_value lines;
+# a request through FastCGI (cgi-fcgi); the checks and the closing "NAME: N passed, M failed".
+# Sourced by run.sh, slots.sh and oauth.sh after `cd` to the repository.
+
+# shellcheck source=scripts/php-env.sh
+. scripts/php-env.sh
+
+# fpm_init NAME: the PHP and php-fpm under test, the built extension, $work and the cleanup.
+fpm_init() {
+    fpm_name=$1
+    root=$PWD
+    php_env_resolve || exit 1
+    ext=${PHP_SMTP_EXT:-${CARGO_TARGET_DIR:-$root/target}/release/libsmtp.so}
+    if [[ ! -x $PHP_FPM ]]; then
+        echo "FAIL $PHP_FPM not found (install php$PHP_VERSION-fpm: scripts/setup.sh)"
+        echo "$fpm_name: 0 passed, 1 failed"
+        exit 1
+    fi
+    work=$(mktemp -d -t "php-smtp-$fpm_name.XXXXXX")
+    pids=()
+    passed=0 failed=0
+    trap fpm_cleanup EXIT
+}
+
+fpm_cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+
+# fpm_server NAME COMMAND...: start a server that prints "READY <port>" (the project's servers
+# do) in the background; sets NAME_port. Its output goes to $work/NAME.out and .err.
+fpm_server() {
+    local name=$1 port=''
+    shift
+    "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    pids+=($!)
+    for _ in $(seq 150); do
+        port=$(awk '/^READY/ {print $2}' "$work/$name.out" 2>/dev/null)
+        [[ -n $port ]] && break
+        sleep 0.1
+    done
+    if [[ -z $port ]]; then
+        echo "FAIL the $name server did not start:"
+        cat "$work/$name.err"
+        echo "$fpm_name: 0 passed, 1 failed"
+        exit 1
+    fi
+    printf -v "${name}_port" '%s' "$port"
+}
+
+# fpm_start CHILDREN [INI-LINE...]: php-fpm with one static pool of CHILDREN workers, the
+# extension loaded and each "name = value" as php_admin_value[name], as an administrator sets it.
+fpm_start() {
+    local children=$1 line
+    shift
+    fpm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    {
+        printf '[global]\nerror_log = %s\ndaemonize = no\n' "$work/fpm.log"
+        printf '[smtp]\nlisten = 127.0.0.1:%s\npm = static\npm.max_children = %s\n' "$fpm_port" "$children"
+        printf 'catch_workers_output = yes\n'
+        for line in "$@"; do
+            printf 'php_admin_value[%s] = %s\n' "${line%% = *}" "${line#* = }"
+        done
+    } >"$work/fpm.conf"
+    # Run as whoever we are (root in CI: -R allows it).
+    "$PHP_FPM" -n -d "extension=$ext" -y "$work/fpm.conf" -R -F &
+    pids+=($!)
+    for _ in $(seq 50); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1',$fpm_port),0.2)" 2>/dev/null && break
+        sleep 0.1
+    done
+}
+
+# fpm_request N: one request to tests/fpm/send.php (one mail()); prints its JSON line.
+fpm_request() {
+    SCRIPT_FILENAME=$root/tests/fpm/send.php REQUEST_METHOD=GET QUERY_STRING="$1" \
+        cgi-fcgi -bind -connect "127.0.0.1:$fpm_port" 2>&1 | tr -d '\r' | grep '^{' || true
+}
+
+# check NAME TEST-ARGS...: one test, passed when `test TEST-ARGS...` is true.
+check() {
+    local name=$1
+    shift
+    if test "$@"; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name"
+        failed=$((failed + 1))
+    fi
+}
+
+# fpm_recorded EXT: how many files the fault server recorded with that suffix (eml, json).
+fpm_recorded() { find "$work/rec" -name "*.$1" 2>/dev/null | wc -l; }
+
+# fpm_wait_recorded N: until the fault server has recorded N messages (5 s at most).
+fpm_wait_recorded() {
+    for _ in $(seq 50); do
+        (($(fpm_recorded json) >= $1)) && break
+        sleep 0.1
+    done
+}
+
+# fpm_distinct_subjects: how many different Subject lines arrived.
+fpm_distinct_subjects() {
+    cat "$work/rec"/*.eml 2>/dev/null | grep -a '^Subject: ' | sort -u | wc -l || true
+}
+
+# fpm_workers FILE: how many worker pids answered the requests in FILE.
+fpm_workers() { grep -o '"pid":[0-9]*' "$1" | sort -u | wc -l; }
+
+# fpm_finish [FILE...]: on failure the FPM log and the ends of FILEs; then the closing line.
+fpm_finish() {
+    local f
+    if ((failed)); then
+        echo "--- fpm log"
+        tail -30 "$work/fpm.log" || true
+        for f in "$@"; do
+            echo "--- $f"
+            tail -20 "$f" || true
+        done
+    fi
+    echo "$fpm_name: $passed passed, $failed failed"
+    ((failed == 0))
+}
