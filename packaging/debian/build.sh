@@ -63,12 +63,12 @@ install -D -m 0644 "$lib" "$stage$PHP_EXT_DIR/smtp.so"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage$PHP_EXT_DIR/smtp.so"
 
 # The ini as Debian's modules have it: a "priority" comment for phpenmod (20: no other module
-# needs to load first), then ini/smtp.ini without its how-to-install line.
+# needs to load first), then ini/smtp.ini.
 mkdir -p "$stage$PHP_MODS_DIR"
 {
     echo "; configuration for php smtp module"
     echo "; priority=20"
-    sed -e '/^; Debian: copy to /d' ini/smtp.ini
+    cat ini/smtp.ini
 } >"$stage$PHP_MODS_DIR/smtp.ini"
 chmod 0644 "$stage$PHP_MODS_DIR/smtp.ini"
 grep -qx 'extension=smtp.so' "$stage$PHP_MODS_DIR/smtp.ini" || die "ini/smtp.ini has no 'extension=smtp.so' line"
