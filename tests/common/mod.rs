@@ -230,7 +230,8 @@ pub fn simple(to: &str, n: usize) -> Prepared {
 
 /// Sends `msg` through the pool expecting a failure: the error and how long the call took.
 /// The call must end within `promised` (what the settings promise: timeout or max_time) plus
-/// two seconds of slack for a busy machine: a "does not hang" bound, not a speed test.
+/// one second, the extension's promise ("no call exceeds max_time + 1 s"): a limit kept, not
+/// a speed test.
 pub fn send_fails(
     settings: &Settings,
     msg: &Prepared,
@@ -243,7 +244,7 @@ pub fn send_fails(
     };
     let took = started.elapsed();
     assert!(
-        took < promised + Duration::from_secs(2),
+        took < promised + Duration::from_secs(1),
         "took {took:?}, promised {promised:?}: {e}"
     );
     (e, took)
