@@ -67,6 +67,103 @@ fn submission_with_starttls_and_auth_delivers_byte_for_byte() {
         "{:?}",
         conn.commands
     );
+    // Postfix offers CHUNKING: the message went as one BDAT chunk of its exact size.
+    let bdat = format!("BDAT {} LAST", msg.data.len());
+    assert!(
+        conn.commands.contains(&bdat) && !cmds.contains(&"DATA"),
+        "{:?}",
+        conn.commands
+    );
+}
+
+/// The client's command words on the first connection after sending `msg` with `extra`.
+fn commands_for(
+    pf: &Postfix,
+    extra: &[(&str, &str)],
+    msg: &smtp::message::Prepared,
+) -> Vec<String> {
+    pool::send(&submission(pf, extra), msg).expect("delivered");
+    assert_eq!(
+        pf.wait_delivered(1)[0].message(),
+        crlf_to_lf(&msg.data).as_slice()
+    );
+    pf.client_commands(1)
+        .iter()
+        .map(|c| c.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn data_when_chunking_is_off_or_not_offered() {
+    // The same message byte for byte through DATA (dot-stuffed on the wire, unstuffed by
+    // Postfix): with smtp.chunking=off, and when Postfix does not offer CHUNKING.
+    let msg = from(USER, "rcpt1@example.test", "<pf.9@test.example>");
+    let off = Postfix::start(PostfixOpts::default());
+    let cmds = commands_for(&off, &[("chunking", "off")], &msg);
+    assert!(
+        cmds.contains(&"DATA".into()) && !cmds.contains(&"BDAT".into()),
+        "{cmds:?}"
+    );
+
+    let not_offered = Postfix::start(PostfixOpts {
+        chunking: false,
+        ..Default::default()
+    });
+    let cmds = commands_for(&not_offered, &[], &msg);
+    assert!(
+        cmds.contains(&"DATA".into()) && !cmds.contains(&"BDAT".into()),
+        "{cmds:?}"
+    );
+}
+
+/// A connection to `port` that has read Postfix's greeting (or its refusal): it counts
+/// against smtpd_client_connection_count_limit until dropped.
+fn hold(port: u16) -> std::net::TcpStream {
+    use std::io::{BufRead, BufReader};
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut line = String::new();
+    BufReader::new(s.try_clone().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("220"), "{line}");
+    s
+}
+
+#[test]
+fn postfixs_connection_limit_is_waited_out_within_max_time() {
+    // Two connections held open against smtpd_client_connection_count_limit = 2: Postfix
+    // answers a third with "421 4.7.0 ... Error: too many connections from 127.0.0.1". The
+    // extension waits and tries again; once a held connection goes, the mail goes.
+    let pf = Postfix::start(PostfixOpts {
+        connection_limit: Some(2),
+        ..Default::default()
+    });
+    let held = [hold(pf.submission), hold(pf.submission)];
+    let msg = from(USER, "rcpt1@example.test", "<pf.10@test.example>");
+    let releaser = std::thread::spawn(move || {
+        sleep(Duration::from_millis(600));
+        drop(held);
+    });
+    pool::send(&submission(&pf, &[("max_time", "10")]), &msg).expect("sent once a slot freed");
+    releaser.join().unwrap();
+    assert_eq!(pf.wait_delivered(1).len(), 1);
+    assert!(
+        pf.log().contains("too many connections"),
+        "Postfix never refused"
+    );
+
+    // Held for longer than max_time: the limit is named, in Postfix's words, with the fixes.
+    let _held = [hold(pf.submission), hold(pf.submission)];
+    let (e, _) = send_fails(
+        &submission(&pf, &[("max_time", "2")]),
+        &from(USER, "rcpt1@example.test", "<pf.11@test.example>"),
+        Duration::from_secs(2),
+    );
+    assert!(matches!(e, Error::ConnectionLimit { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("too many connections from"), "{text}");
+    assert!(text.contains("smtp.max_connections"), "{text}");
+    assert_eq!(pf.delivered().len(), 1);
 }
 
 #[test]
