@@ -6,7 +6,8 @@
 
 RESULTS_TSV: one line per case run: phase (loopback, rtt, postfix-<R>), case, max RSS (KiB or
 "n/a"), messages the server counted for that run, bench.php's JSON line, and (optional) the
-proxy's JSON line for that run from bench/proxylog.py. Exits 1 if any case failed.
+proxy's JSON line for that run from bench/proxylog.py. Exits 3 if any case failed (after writing
+OUT_MD), 1 on its own errors.
 """
 
 import argparse
@@ -71,7 +72,12 @@ def load(path):
             try:
                 r = json.loads(js)
             except ValueError:
-                r = {"case": case, "sent": 0, "failed": 0, "seconds": 0, "peak": 0, "error": "no result: " + js[:200]}
+                r = {"error": "no result: " + js[:200]}
+            if not isinstance(r, dict):
+                r = {"error": "no result: " + js[:200]}
+            for k, v in (("sent", 0), ("failed", 0), ("seconds", 0), ("peak", 0), ("peak_used", 0)):
+                r.setdefault(k, v)
+            r.setdefault("error", "no result (bench.php printed nothing: see run.sh's output)")
             try:
                 r["conns"] = json.loads(parts[5]) if len(parts) > 5 else {}
             except ValueError:
@@ -605,7 +611,7 @@ def main():
     with open(a.out_md, "w") as f:
         f.write(text)
     print(text)
-    sys.exit(0 if all(r["ok"] for r in rows) else 1)
+    sys.exit(0 if all(r["ok"] for r in rows) else 3)
 
 
 if __name__ == "__main__":
