@@ -115,6 +115,11 @@ def fmt_ratio(x):
     return f"{x:,.1f}×" if x >= 10 else f"{x:.2f}×"
 
 
+def fmt_exact(x):
+    """A ratio checked against a target: one more digit, so that 2.996 does not show as 3.00."""
+    return f"{x:,.2f}×" if x >= 10 else f"{x:.3f}×"
+
+
 def table(rows, phase, title):
     rs = [r for r in rows if r["phase"] == phase]
     by = {r["case"]: r for r in rs}
@@ -162,7 +167,7 @@ def targets(by_loop, by_rtt):
             out.append(f"- {label}: **n/a** (a case failed or is missing)")
             return
         ok = value >= want
-        out.append(f"- {label}: {fmt_ratio(value)} (target ≥ {want}×) — **{'met' if ok else 'MISSED'}**")
+        out.append(f"- {label}: {fmt_exact(value)} (target ≥ {want}×) — **{'met' if ok else 'MISSED'}**")
 
     ext = "ext-mail"
     check("2 ms RTT: ext-mail vs pear-mediawiki", ratio(rate(by_rtt, ext), rate(by_rtt, PEAR_MW)), 20)
@@ -178,7 +183,7 @@ def targets(by_loop, by_rtt):
     else:
         v = ratio(rate(by_loop, ext), best[1])
         out.append(
-            f"- loopback: ext-mail ahead of every PHP mailer (fastest: {best[0]}): {fmt_ratio(v)} — **{'met' if v > 1 else 'MISSED'}**"
+            f"- loopback: ext-mail ahead of every PHP mailer (fastest: {best[0]}): {fmt_exact(v)} — **{'met' if v > 1 else 'MISSED'}**"
         )
     return out
 
@@ -412,7 +417,7 @@ def pf_targets(by_r, rtts, rows):
             out.append(f"- {label}: **n/a** (a case failed or is missing)")
             return
         ok = value >= want if higher else value <= want
-        shown = fmt_ratio(value) if unit == "×" else f"{value:.2f}"
+        shown = fmt_exact(value) if unit == "×" else f"{value:.3f}"
         op = "≥" if higher else "≤"
         out.append(f"- {label}: {shown} (target {op} {want}{unit if unit == '×' else ''}) — **{'met' if ok else 'MISSED'}**")
 
