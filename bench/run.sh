@@ -10,7 +10,7 @@
 # direction by half), BENCH_CASES (space-separated subset), BENCH_REPEAT (default 3: loopback
 # cases that finish in under 1 s are run that many times and the median run is reported),
 # BENCH_SINK (default 1; 0 skips the smtp-sink phases), BENCH_POSTFIX (default 1; 0 skips the
-# Postfix phases), BENCH_PF_N (default 200), BENCH_PF_BUDGET (s, default 4), BENCH_PF_RTTS
+# Postfix phases), BENCH_PF_N (default 1000), BENCH_PF_BUDGET (s, default 4), BENCH_PF_RTTS
 # (default "2 20"), BENCH_PF_CASES (subset), BENCH_PF_CAPTURE_N (default 10), PHP (default
 # php). See bench/README.md.
 #
@@ -46,7 +46,7 @@ CASES=${BENCH_CASES:-$ALL_CASES}
 REPEAT=${BENCH_REPEAT:-3}
 SINK=${BENCH_SINK:-1}
 POSTFIX=${BENCH_POSTFIX:-1}
-PF_N=${BENCH_PF_N:-200}
+PF_N=${BENCH_PF_N:-1000}
 PF_BUDGET=${BENCH_PF_BUDGET:-4}
 PF_RTTS=${BENCH_PF_RTTS:-2 20}
 PF_CAPTURE_N=${BENCH_PF_CAPTURE_N:-10}
