@@ -12,7 +12,17 @@
 // the first error message is reported.
 //
 // The extension cases expect the extension loaded and, for ext-mail, smtp.host/smtp.port/
-// smtp.override_mail set on the command line (bench/run.sh does that).
+// smtp.override_mail (and smtp.auth/username/password/cafile for a TLS server) set on the
+// command line (bench/run.sh does that). Suffixes of the extension cases (-nopool, -nochunk,
+// -smtps) only name the ini flags run.sh adds; the PHP code is that of ext-mail / ext-smtp_send.
+//
+// Environment (all optional; the defaults are smtp-sink's: no TLS, no AUTH):
+//   BENCH_TO       recipient (default sink@example.net)
+//   BENCH_USER     SMTP AUTH login; with BENCH_PASS, every case logs in
+//   BENCH_PASS     its password
+//   BENCH_TLS      "" (none), "starttls" (every case upgrades with STARTTLS), "smtps" (implicit
+//                  TLS: the extension and PEAR get ssl://HOST; the others their own switch)
+// The PHP mailers verify the server's certificate with PHP's openssl.cafile (run.sh sets it).
 
 declare(strict_types=1);
 
@@ -29,18 +39,32 @@ $port = (int)$port;
 $budgetNs = (int)((float)$budget * 1e9);
 
 const FROM = 'bench@example.org';
-const TO = 'sink@example.net';
+define('TO', getenv('BENCH_TO') ?: 'sink@example.net');
+$user = (string)getenv('BENCH_USER');
+$pass = (string)getenv('BENCH_PASS');
+$tls = (string)getenv('BENCH_TLS');
+if (!in_array($tls, ['', 'starttls', 'smtps'], true)) {
+    fwrite(STDERR, "bench: BENCH_TLS must be empty, starttls or smtps, got '$tls'\n");
+    exit(2);
+}
+$auth = $user !== '';
 const BODY = "Hello,\n\nthis is a small benchmark message from php-smtp's bench/.\n\n-- \nbench\n";
 $subject = "php-smtp bench: $case";
 
 // MediaWiki's $wgSMTP, as the PEAR cases and smtp_send() get it.
 $wgSMTP = [
-    'host' => $host,
+    'host' => ($tls === 'smtps' ? 'ssl://' : '') . $host,
     'port' => $port,
-    'auth' => false,
+    'auth' => $auth,
     'IDHost' => 'example.org',
     'localhost' => 'localhost',
 ];
+if ($auth) {
+    $wgSMTP['username'] = $user;
+    $wgSMTP['password'] = $pass;
+}
+// What the tuned cases add: TCP_NODELAY on the socket (the 40 ms trap, FACTS.md).
+$nodelay = ['socket' => ['tcp_nodelay' => true]];
 
 // Headers as MediaWiki's UserMailer builds them for a plain-text mail (PEAR cases).
 function mw_headers(string $subject, int $i): array
@@ -100,7 +124,6 @@ $smtpSend = [
     fn($st) => null,
 ];
 $cases['ext-smtp_send'] = $smtpSend;
-$cases['ext-smtp_send-nopool'] = $smtpSend;
 
 $pearSend = function ($mailer, int $i) use ($subject) {
     $r = $mailer->send(TO, mw_headers($subject, $i), BODY);
@@ -135,69 +158,106 @@ $cases['pear-persist'] = [
     fn($mailer) => $mailer->disconnect(),
 ];
 
-$cases['phpmailer-keepalive'] = [
-    function () use ($host, $port, $subject) {
-        require_once '/usr/share/php/libphp-phpmailer/autoload.php';
-        $m = new PHPMailer\PHPMailer\PHPMailer(true);
-        $m->isSMTP();
-        $m->Host = $host;
-        $m->Port = $port;
-        $m->SMTPAuth = false;
-        $m->SMTPAutoTLS = false;
-        $m->SMTPKeepAlive = true;
-        $m->Hostname = 'example.org';
-        $m->Helo = 'localhost';
-        $m->CharSet = 'UTF-8';
-        $m->setFrom(FROM);
-        $m->Subject = $subject;
-        $m->Body = BODY;
-        return $m;
+// PEAR tuned as far as its options go: one kept connection, PIPELINING (MAIL, RCPT and DATA
+// in one write), TCP_NODELAY through Net_SMTP's stream context options.
+$cases['pear-tuned'] = [
+    function () use ($wgSMTP, $nodelay) {
+        require_once 'Mail.php';
+        return Mail::factory('smtp', $wgSMTP + ['persist' => true, 'pipelining' => true, 'socket_options' => $nodelay]);
     },
-    function ($m, int $i) {
-        try {
-            $m->clearAddresses();
-            $m->addAddress(TO);
-            $m->send();
-            return true;
-        } catch (Throwable $e) {
-            return get_class($e) . ': ' . $e->getMessage();
-        }
-    },
-    fn($m) => $m->smtpClose(),
+    $pearSend,
+    fn($mailer) => $mailer->disconnect(),
 ];
 
-$cases['symfony-mailer'] = [
-    function () use ($host, $port) {
-        require_once '/usr/share/php/Symfony/Component/Mailer/autoload.php';
-        $transport = Symfony\Component\Mailer\Transport::fromDsn("smtp://$host:$port");
-        $transport->setLocalDomain('localhost');
-        return [$transport, new Symfony\Component\Mailer\Mailer($transport)];
-    },
-    function ($st, int $i) use ($subject) {
-        try {
-            $email = (new Symfony\Component\Mime\Email())
-                ->from(FROM)
-                ->to(TO)
-                ->subject($subject)
-                ->text(BODY);
-            $st[1]->send($email);
-            return true;
-        } catch (Throwable $e) {
-            return get_class($e) . ': ' . $e->getMessage();
-        }
-    },
-    // SmtpTransport::stop() is private in Symfony 5.4: its destructor sends QUIT (below).
-    fn($st) => null,
-];
+$phpmailer = function (bool $tuned) use ($host, $port, $subject, $tls, $auth, $user, $pass, $nodelay) {
+    return [
+        function () use ($host, $port, $subject, $tls, $auth, $user, $pass, $nodelay, $tuned) {
+            require_once '/usr/share/php/libphp-phpmailer/autoload.php';
+            $m = new PHPMailer\PHPMailer\PHPMailer(true);
+            $m->isSMTP();
+            $m->Host = $host;
+            $m->Port = $port;
+            $m->SMTPAuth = $auth;
+            if ($auth) {
+                $m->Username = $user;
+                $m->Password = $pass;
+            }
+            $m->SMTPSecure = ['' => '', 'starttls' => 'tls', 'smtps' => 'ssl'][$tls];
+            $m->SMTPAutoTLS = false;
+            $m->SMTPKeepAlive = true;
+            if ($tuned) {
+                $m->SMTPOptions = $nodelay;
+            }
+            $m->Hostname = 'example.org';
+            $m->Helo = 'localhost';
+            $m->CharSet = 'UTF-8';
+            $m->setFrom(FROM);
+            $m->Subject = $subject;
+            $m->Body = BODY;
+            return $m;
+        },
+        function ($m, int $i) {
+            try {
+                $m->clearAddresses();
+                $m->addAddress(TO);
+                $m->send();
+                return true;
+            } catch (Throwable $e) {
+                return get_class($e) . ': ' . $e->getMessage();
+            }
+        },
+        fn($m) => $m->smtpClose(),
+    ];
+};
+$cases['phpmailer-keepalive'] = $phpmailer(false);
+$cases['phpmailer-nodelay'] = $phpmailer(true);
 
-// The limit for a PHP process: one kept connection with TCP_NODELAY, per message one write of
-// MAIL FROM + RCPT TO + DATA (PIPELINING), 3 replies, one write of message + "\r\n.\r\n", 1 reply.
+$symfony = function (bool $tuned) use ($host, $port, $subject, $tls, $auth, $user, $pass, $nodelay) {
+    return [
+        function () use ($host, $port, $tls, $auth, $user, $pass, $nodelay, $tuned) {
+            require_once '/usr/share/php/Symfony/Component/Mailer/autoload.php';
+            // smtp:// upgrades with STARTTLS when the server offers it; smtps:// is implicit TLS.
+            $cred = $auth ? rawurlencode($user) . ':' . rawurlencode($pass) . '@' : '';
+            $scheme = $tls === 'smtps' ? 'smtps' : 'smtp';
+            $transport = Symfony\Component\Mailer\Transport::fromDsn("$scheme://$cred$host:$port");
+            $transport->setLocalDomain('localhost');
+            if ($tuned) {
+                $transport->getStream()->setStreamOptions($nodelay);
+            }
+            return [$transport, new Symfony\Component\Mailer\Mailer($transport)];
+        },
+        function ($st, int $i) use ($subject) {
+            try {
+                $email = (new Symfony\Component\Mime\Email())
+                    ->from(FROM)
+                    ->to(TO)
+                    ->subject($subject)
+                    ->text(BODY);
+                $st[1]->send($email);
+                return true;
+            } catch (Throwable $e) {
+                return get_class($e) . ': ' . $e->getMessage();
+            }
+        },
+        // SmtpTransport::stop() is private in Symfony 5.4: its destructor sends QUIT (below).
+        fn($st) => null,
+    ];
+};
+$cases['symfony-mailer'] = $symfony(false);
+$cases['symfony-nodelay'] = $symfony(true);
+
+// The limit for a PHP process: one kept connection with TCP_NODELAY; STARTTLS (or implicit TLS)
+// and AUTH PLAIN once, at set-up. Then per message one write: with CHUNKING (unless
+// $useChunking is false) MAIL FROM + RCPT TO + BDAT <n> LAST + the message, and 3 replies (one
+// round trip); without, MAIL FROM + RCPT TO + DATA, 3 replies, then message + "\r\n.\r\n" and
+// 1 reply (two round trips).
 final class RawClient
 {
     /** @var resource */
     private $s;
+    private bool $chunking = false;
 
-    public function __construct(string $host, int $port)
+    public function __construct(string $host, int $port, string $tls, ?array $login, bool $useChunking)
     {
         $ctx = stream_context_create(['socket' => ['tcp_nodelay' => true]]);
         $s = @stream_socket_client("tcp://$host:$port", $errno, $errstr, 10, STREAM_CLIENT_CONNECT, $ctx);
@@ -206,9 +266,48 @@ final class RawClient
         }
         stream_set_timeout($s, 10);
         $this->s = $s;
+        if ($tls === 'smtps') {
+            $this->handshake();
+        }
         $this->expect('220');
+        $caps = $this->ehlo();
+        if ($tls === 'starttls') {
+            if (!isset($caps['STARTTLS'])) {
+                throw new RuntimeException('server offers no STARTTLS');
+            }
+            $this->write("STARTTLS\r\n");
+            $this->expect('220');
+            $this->handshake();
+            $caps = $this->ehlo();
+        }
+        if ($login !== null) {
+            $this->write('AUTH PLAIN ' . base64_encode("\0{$login[0]}\0{$login[1]}") . "\r\n");
+            $this->expect('235');
+        }
+        $this->chunking = $useChunking && isset($caps['CHUNKING']);
+    }
+
+    /** TLS 1.2 or 1.3, the server's certificate checked against openssl.cafile. */
+    private function handshake(): void
+    {
+        $methods = STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT;
+        if (stream_socket_enable_crypto($this->s, true, $methods) !== true) {
+            throw new RuntimeException('TLS handshake failed');
+        }
+    }
+
+    /** @return array<string, true> the EHLO keywords */
+    private function ehlo(): array
+    {
         $this->write("EHLO localhost\r\n");
-        $this->expect('250');
+        $caps = [];
+        foreach ($this->reply('250') as $i => $line) {
+            $word = strtoupper(explode(' ', substr($line, 4))[0]);
+            if ($i > 0 && $word !== '') {
+                $caps[$word] = true;
+            }
+        }
+        return $caps;
     }
 
     private function write(string $data): void
@@ -223,22 +322,37 @@ final class RawClient
         }
     }
 
-    /** Reads one (possibly multi-line) reply and checks its code. */
-    private function expect(string $code): void
+    /** Reads one (possibly multi-line) reply, checks its code, returns its lines. */
+    private function reply(string $code): array
     {
+        $lines = [];
         do {
             $line = fgets($this->s, 4096);
             if ($line === false) {
                 throw new RuntimeException('connection closed or timed out');
             }
+            $lines[] = rtrim($line, "\r\n");
         } while (strlen($line) > 3 && $line[3] === '-');
         if (strncmp($line, $code, 3) !== 0) {
             throw new RuntimeException('unexpected reply: ' . rtrim($line));
         }
+        return $lines;
+    }
+
+    private function expect(string $code): void
+    {
+        $this->reply($code);
     }
 
     public function send(string $from, string $to, string $message): void
     {
+        if ($this->chunking) {
+            $this->write("MAIL FROM:<$from>\r\nRCPT TO:<$to>\r\nBDAT " . strlen($message) . " LAST\r\n" . $message);
+            $this->expect('250');
+            $this->expect('250');
+            $this->expect('250');
+            return;
+        }
         $this->write("MAIL FROM:<$from>\r\nRCPT TO:<$to>\r\nDATA\r\n");
         $this->expect('250');
         $this->expect('250');
@@ -255,9 +369,10 @@ final class RawClient
     }
 }
 
-$cases['raw-pipelined'] = [
-    fn() => new RawClient($host, $port),
-    function (RawClient $c, int $i) use ($subject) {
+// The connection is made at the first send, inside the timed loop, as the other mailers do.
+$raw = fn(bool $useChunking) => [
+    fn() => (object)['c' => null],
+    function (object $st, int $i) use ($subject, $host, $port, $tls, $auth, $user, $pass, $useChunking) {
         $msg = 'Date: ' . date('r') . "\r\n"
             . 'From: ' . FROM . "\r\n"
             . 'To: ' . TO . "\r\n"
@@ -269,20 +384,27 @@ $cases['raw-pipelined'] = [
             . "\r\n"
             . str_replace("\n", "\r\n", BODY);
         try {
-            $c->send(FROM, TO, $msg);
+            $st->c ??= new RawClient($host, $port, $tls, $auth ? [$user, $pass] : null, $useChunking);
+            $st->c->send(FROM, TO, $msg);
             return true;
         } catch (Throwable $e) {
+            $st->c = null;
             return $e->getMessage();
         }
     },
-    fn(RawClient $c) => $c->quit(),
+    fn(object $st) => $st->c?->quit(),
 ];
+$cases['raw-pipelined'] = $raw(true);
+$cases['raw-pipelined-nochunk'] = $raw(false);
 
-if (!isset($cases[$case])) {
-    fwrite(STDERR, "bench: unknown case '$case'; known: " . implode(', ', array_keys($cases)) . "\n");
+// ext-mail-nopool-nochunk is ext-mail with other ini flags (run.sh sets them).
+$code = preg_match('/^(ext-mail|ext-smtp_send)(-nopool|-nochunk|-smtps)*$/', $case, $m) ? $m[1] : $case;
+if (!isset($cases[$code])) {
+    fwrite(STDERR, "bench: unknown case '$case'; known: " . implode(', ', array_keys($cases))
+        . " (ext-mail and ext-smtp_send also with -nopool, -nochunk, -smtps)\n");
     exit(2);
 }
-[$setup, $sendOne, $close] = $cases[$case];
+[$setup, $sendOne, $close] = $cases[$code];
 
 try {
     $state = $setup();

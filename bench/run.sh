@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# php-smtp benchmark: the extension against PHP's SMTP mailers and a raw pipelined client.
+# php-smtp benchmark: the extension against PHP's SMTP mailers and a raw pipelined client,
+# first against Postfix's smtp-sink (no TLS, no AUTH, no CHUNKING), then against a real
+# private Postfix 3.7 with STARTTLS/implicit TLS, AUTH and CHUNKING behind a delay proxy.
 #
-#   bench/run.sh [N]        N messages per case (default 2000), each case capped at
+#   bench/run.sh [N]        N messages per smtp-sink case (default 2000), each case capped at
 #                           BENCH_BUDGET seconds (default 5); msgs/s is from what was sent.
 #
 # Environment: BENCH_BUDGET (s, default 5), BENCH_RTT_MS (default 2: the proxy delays each
 # direction by half), BENCH_CASES (space-separated subset), BENCH_REPEAT (default 3: loopback
 # cases that finish in under 1 s are run that many times and the median run is reported),
-# PHP (default php).
+# BENCH_SINK (default 1; 0 skips the smtp-sink phases), BENCH_POSTFIX (default 1; 0 skips the
+# Postfix phases), BENCH_PF_N (default 1000), BENCH_PF_BUDGET (s, default 4), BENCH_PF_RTTS
+# (default "2 20"), BENCH_PF_CASES (subset), BENCH_PF_CAPTURE_N (default 10), PHP (default
+# php). See bench/README.md.
 #
 # Phases, all in one run:
 #   1. sanity: every case sends 3 mails to an smtp-sink that dumps each to a file, directly and
@@ -17,9 +22,15 @@
 #   4. callgrind (if valgrind is installed, BENCH_CALLGRIND=0 skips it): user-space
 #      instructions per message of ext-mail, ext-smtp_send and raw-pipelined, which unlike
 #      msgs/s on loopback does not depend on the machine's scheduling.
+#   5. Postfix (as root): tests/servers/postfix.py in /dev/shm, STARTTLS + AUTH on its
+#      submission port, implicit TLS on its smtps port; sanity (3 mails per case through the
+#      2 ms proxy into its Maildir), then every Postfix case through the proxy at each of
+#      BENCH_PF_RTTS ms, counted by Postfix (its log's status=sent lines) and by the proxy
+#      (connections, round trips, the chunks after each TLS handshake). Last, 10 cold sends
+#      each (STARTTLS, implicit TLS) straight to Postfix, every TCP segment timed on lo.
 # Each case is its own php process (peak memory and max RSS are per case). After each case,
-# smtp-sink's own message counter must have grown by what the client reported as sent.
-# Prints the table and writes bench/results.md. Exits 1 if any case failed.
+# the server's own count must have grown by what the client reported as sent.
+# Prints the tables and writes bench/results.md. Exits 1 if any case failed.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,14 +41,27 @@ N=${1:-2000}
 BUDGET=${BENCH_BUDGET:-5}
 RTT_MS=${BENCH_RTT_MS:-2}
 PHP=${PHP:-php}
-ALL_CASES="ext-mail ext-smtp_send ext-smtp_send-nopool pear-mediawiki pear-persist phpmailer-keepalive symfony-mailer raw-pipelined"
+ALL_CASES="ext-mail ext-smtp_send ext-smtp_send-nopool pear-mediawiki pear-persist pear-tuned phpmailer-keepalive phpmailer-nodelay symfony-mailer symfony-nodelay raw-pipelined"
 CASES=${BENCH_CASES:-$ALL_CASES}
 REPEAT=${BENCH_REPEAT:-3}
+SINK=${BENCH_SINK:-1}
+POSTFIX=${BENCH_POSTFIX:-1}
+PF_N=${BENCH_PF_N:-1000}
+PF_BUDGET=${BENCH_PF_BUDGET:-4}
+PF_RTTS=${BENCH_PF_RTTS:-2 20}
+PF_CAPTURE_N=${BENCH_PF_CAPTURE_N:-10}
+PF_ALL_CASES="ext-mail ext-mail-nochunk ext-mail-nopool ext-mail-nopool-nochunk ext-mail-nopool-smtps ext-smtp_send ext-smtp_send-nochunk ext-smtp_send-nopool ext-smtp_send-nopool-nochunk pear-mediawiki pear-tuned phpmailer-nodelay symfony-nodelay raw-pipelined raw-pipelined-nochunk"
+PF_CASES=${BENCH_PF_CASES:-$PF_ALL_CASES}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer, got '$N'"
+[[ $PF_N =~ ^[1-9][0-9]*$ ]] || die "BENCH_PF_N must be a positive integer, got '$PF_N'"
+if ((POSTFIX)) && [[ $(id -u) -ne 0 ]]; then
+    say "not root: skipping the Postfix phases (tests/servers/postfix.py needs root)"
+    POSTFIX=0
+fi
 command -v smtp-sink >/dev/null || PATH=$PATH:/usr/sbin
 command -v smtp-sink >/dev/null || die "smtp-sink not found (apt-get install postfix)"
 command -v "$PHP" >/dev/null || die "$PHP not found"
@@ -64,6 +88,7 @@ fi
 
 work=$(mktemp -d -t php-smtp-bench.XXXXXX)
 pids=()
+pfdir=
 cleanup() {
     local p
     for p in "${pids[@]}"; do
@@ -72,6 +97,9 @@ cleanup() {
     for p in "${pids[@]}"; do
         wait "$p" 2>/dev/null || true
     done
+    if [[ -n $pfdir ]]; then
+        python3 "$root/tests/servers/postfix.py" --stop "$pfdir" >&2 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -132,11 +160,13 @@ start_sink() {
     die "could not start smtp-sink"
 }
 
-# start_proxy UPSTREAM_PORT [ONE_WAY_DELAY_MS]: sets proxy_port, proxy_pid.
+# start_proxy UPSTREAM_PORT ONE_WAY_DELAY_MS [LOG]: sets proxy_port, proxy_pid. With LOG, the
+# proxy writes a line per connection there (round trips, the first 40 chunks timed).
 start_proxy() {
-    local out=$work/proxy.$1.$RANDOM delay=${2:-$(python3 -c "print($RTT_MS / 2)")}
+    local out=$work/proxy.$1.$RANDOM log=()
+    [[ -n ${3:-} ]] && log=(--log "$3" --trace 40)
     python3 "$bench/delay_proxy.py" --listen 127.0.0.1:0 --upstream "127.0.0.1:$1" \
-        --delay-ms "$delay" --max-seconds 900 >"$out" 2>&1 &
+        --delay-ms "$2" --max-seconds 1800 "${log[@]}" >"$out" 2>&1 &
     proxy_pid=$!
     pids+=("$proxy_pid")
     for _ in $(seq 100); do
@@ -151,21 +181,22 @@ start_proxy() {
     die "could not start delay_proxy.py"
 }
 
-# start_calibrated_proxy UPSTREAM_PORT: like start_proxy, but asyncio's timers overshoot
-# (epoll waits in whole ms, timer slack, Python's own time), so the measured NOOP round trip is
-# compared with RTT_MS and the per-direction delay corrected, up to 4 tries.
-# Sets proxy_port and measured (text).
+# start_calibrated_proxy UPSTREAM_PORT RTT_MS [LOG]: like start_proxy, but asyncio's timers
+# overshoot (epoll waits in whole ms, timer slack, Python's own time), so the measured NOOP
+# round trip is compared with RTT_MS and the per-direction delay corrected, up to 4 tries.
+# Sets proxy_port, proxy_delay, measured (text) and measured_ms.
 start_calibrated_proxy() {
-    local delay m try
-    delay=$(python3 -c "print($RTT_MS / 2)")
+    local delay m try want=$2
+    delay=$(python3 -c "print($want / 2)")
     for try in 1 2 3 4; do
-        start_proxy "$1" "$delay"
+        start_proxy "$1" "$delay" "${3:-}"
         proxy_delay=$delay
         m=$(python3 "$bench/delay_proxy.py" --probe "127.0.0.1:$proxy_port" --count 60)
         measured=$(awk '/^RTT/ {printf "median %.2f ms (min %.2f, max %.2f)", $2, $3, $4}' <<<"$m")
+        measured_ms=$(awk '/^RTT/ {print $2}' <<<"$m")
         read -r delay ok < <(python3 -c "
 import sys
-med = float(sys.argv[1].split()[1]); want = $RTT_MS; d = $delay
+med = float(sys.argv[1].split()[1]); want = $want; d = $delay
 ok = abs(med - want) <= 0.04 * want
 print(max(0.0, round(d - (med - want) / 2, 3)), int(ok))" "$m")
         say "proxy: ${proxy_delay} ms each way gives a NOOP round trip of $measured"
@@ -176,18 +207,32 @@ print(max(0.0, round(d - (med - want) / 2, 3)), int(ok))" "$m")
     done
 }
 
-# run_case CASE N PORT: runs one php process; leaves its JSON in $work/out, rss in $work/rss.
+# Set for the Postfix phases (empty for smtp-sink): environment and ini flags that give every
+# case the server's CA, the SMTP login and TLS.
+pf_login=()
+pf_ini=()
+wrap=() # a command run_case runs php under (bench/lo_capture.py)
+
+# run_case CASE N PORT [BUDGET [HOST]]: runs one php process; leaves its JSON in $work/out,
+# rss in $work/rss. The case name's suffixes choose ini flags: -nopool smtp.pool=0,
+# -nochunk smtp.chunking=off, -smtps implicit TLS (ssl://HOST); ext-mail* overrides mail().
 run_case() {
-    local c=$1 n=$2 port=$3 extra=()
-    case $c in
-    ext-mail) extra=(-d smtp.override_mail=1) ;;
-    ext-smtp_send-nopool) extra=(-d smtp.pool=0) ;;
-    esac
+    local c=$1 n=$2 port=$3 budget=${4:-$BUDGET} host=${5:-127.0.0.1} extra=() env=()
+    [[ $c == ext-mail* ]] && extra+=(-d smtp.override_mail=1)
+    [[ $c == *-nopool* ]] && extra+=(-d smtp.pool=0)
+    [[ $c == *-nochunk* ]] && extra+=(-d smtp.chunking=off)
+    if ((${#pf_login[@]})); then
+        env=("${pf_login[@]}" BENCH_TLS=starttls)
+        if [[ $c == *-smtps ]]; then
+            env=("${pf_login[@]}" BENCH_TLS=smtps)
+            host=ssl://$host
+        fi
+    fi
     rm -f "$work/rss"
     local rc=0
-    "${time_cmd[@]}" "$PHP" "${php_flags[@]}" \
-        -d smtp.host=127.0.0.1 -d "smtp.port=$port" -d smtp.idhost=example.org -d smtp.localhost=localhost \
-        "${extra[@]}" "$bench/bench.php" "$c" "$n" "$BUDGET" 127.0.0.1 "$port" \
+    "${wrap[@]}" env "${env[@]}" "${time_cmd[@]}" "$PHP" "${php_flags[@]}" "${pf_ini[@]}" \
+        -d "smtp.host=$host" -d "smtp.port=$port" -d smtp.idhost=example.org -d smtp.localhost=localhost \
+        "${extra[@]}" "$bench/bench.php" "$c" "$n" "$budget" 127.0.0.1 "$port" \
         >"$work/out" 2>"$work/err" || rc=$?
     if ((rc != 0)) || [[ -s $work/err ]]; then
         sed "s/^/bench:   [$c] /" "$work/err" >&2
@@ -201,6 +246,29 @@ sink_count() { # smtp-sink -c writes "\rsess=.. quit=.. mesg=N" as it goes
     echo "${m:-0}"
 }
 
+# case_json: the JSON line bench.php printed last (or {}); json_field JSON KEY: one number.
+case_json() {
+    local out
+    out=$(tail -n1 "$work/out" 2>/dev/null || true)
+    [[ -n $out ]] || out='{}'
+    echo "$out"
+}
+json_field() {
+    php -n -r '$j = json_decode($argv[1], true); echo (int)($j[$argv[2]] ?? 0);' "$1" "$2"
+}
+case_summary() {
+    php -n -r '$j = json_decode($argv[1], true); printf("%d sent, %d failed, %.3f s", $j["sent"] ?? 0, $j["failed"] ?? 0, $j["seconds"] ?? 0);' "$1"
+}
+lines_of() { # the number of lines of a file (0 if missing)
+    if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+sane=1
+results=$work/results.tsv
+: >"$results"
+sink_measured=n/a sink_delay=n/a
+
+if ((SINK)); then
 # ---------------------------------------------------------------- 1. sanity
 say "sanity: 3 mails per case to a dumping smtp-sink, directly and through the proxy"
 dump=$work/dump
@@ -208,9 +276,8 @@ mkdir "$dump"
 [[ ${#sink_user[@]} -gt 0 ]] && chown nobody "$dump"
 start_sink "$work/sink-dump.log" -d "$dump/%H%M%S."
 dump_port=$sink_port
-start_proxy "$dump_port"
+start_proxy "$dump_port" "$(python3 -c "print($RTT_MS / 2)")"
 dump_proxy_port=$proxy_port
-sane=1
 for c in $CASES; do
     run_case "$c" 3 "$dump_port"
     run_case "$c" 3 "$dump_proxy_port"
@@ -232,15 +299,15 @@ done
 ((sane)) || say "sanity phase failed: the timed results of the failing cases will show it too"
 
 # ---------------------------------------------------------------- 2./3. timed
-results=$work/results.tsv
-: >"$results"
 start_sink "$work/sink-loopback.log" -c
 loop_port=$sink_port
 loop_log=$work/sink-loopback.log
 start_sink "$work/sink-rtt.log" -c
 rtt_sink_log=$work/sink-rtt.log
-start_calibrated_proxy "$sink_port"
+rtt_proxy_log=$work/proxy-sink.log
+start_calibrated_proxy "$sink_port" "$RTT_MS" "$rtt_proxy_log"
 rtt_port=$proxy_port
+sink_measured=$measured sink_delay=$proxy_delay
 say "proxy on 127.0.0.1:$rtt_port: NOOP round trip $measured"
 
 for phase in loopback rtt; do
@@ -250,20 +317,22 @@ for phase in loopback rtt; do
         : >"$work/runs"
         for run in $(seq "$REPEAT"); do
             before=$(sink_count "$log")
+            from=$(($(lines_of "$rtt_proxy_log") + 1))
             run_case "$c" "$N" "$port"
-            out=$(tail -n1 "$work/out" 2>/dev/null || true)
-            [[ -n $out ]] || out='{}'
-            sent=$(php -n -r '$j = json_decode($argv[1], true); echo (int)($j["sent"] ?? 0);' "$out")
+            out=$(case_json)
+            sent=$(json_field "$out" sent)
             delta=0
             for _ in $(seq 40); do
                 delta=$(($(sink_count "$log") - before))
                 ((delta >= sent)) && break
                 sleep 0.025
             done
+            conns='{}'
+            [[ $phase == rtt ]] && conns=$(python3 "$bench/proxylog.py" "$rtt_proxy_log" --from "$from")
             rss=n/a
             [[ -s $work/rss ]] && rss=$(tail -n1 "$work/rss" | tr -dc 0-9)
-            printf '%s\t%s\t%s\t%s\t%s\n' "$phase" "$c" "${rss:-n/a}" "$delta" "$out" >>"$work/runs"
-            say "  $c: $(php -n -r '$j = json_decode($argv[1], true); printf("%d sent, %d failed, %.3f s", $j["sent"] ?? 0, $j["failed"] ?? 0, $j["seconds"] ?? 0);' "$out"), smtp-sink counted $delta"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$c" "${rss:-n/a}" "$delta" "$out" "$conns" >>"$work/runs"
+            say "  $c: $(case_summary "$out"), smtp-sink counted $delta"
             # Only short runs are repeated (loopback, fast cases): a run that used a good part
             # of the budget already averages over enough time.
             fast=$(php -n -r '$j = json_decode($argv[1], true); echo (($j["seconds"] ?? 99) < 1.0 && ($j["failed"] ?? 1) == 0) ? 1 : 0;' "$out")
@@ -272,13 +341,14 @@ for phase in loopback rtt; do
         python3 "$bench/report.py" --pick "$work/runs" >>"$results"
     done
 done
+fi
 
 # ---------------------------------------------------------------- 4. instructions per message
 # msgs/s on loopback depends on how fast this machine switches between php and smtp-sink;
 # callgrind's instruction count does not: (instructions for 600 messages - for 100) / 500.
 instr=$work/instr.tsv
 : >"$instr"
-if [[ ${BENCH_CALLGRIND:-1} != 0 ]] && command -v valgrind >/dev/null; then
+if ((SINK)) && [[ ${BENCH_CALLGRIND:-1} != 0 ]] && command -v valgrind >/dev/null; then
     say "callgrind: user-space instructions per message (loopback)"
     for c in ext-mail ext-smtp_send raw-pipelined; do
         [[ " $CASES " == *" $c "* ]] || continue
@@ -289,7 +359,7 @@ if [[ ${BENCH_CALLGRIND:-1} != 0 ]] && command -v valgrind >/dev/null; then
             total=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$PHP" "${php_flags[@]}" \
                 -d smtp.host=127.0.0.1 -d "smtp.port=$loop_port" -d smtp.idhost=example.org -d smtp.localhost=localhost \
                 "${extra[@]}" "$bench/bench.php" "$c" "$n" 120 127.0.0.1 "$loop_port" 2>&1 >/dev/null |
-                sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -n1)
+                sed -n 's/.*Collected : \([0-9]*\).*/\1/p' | tail -n1) || true
             counts+=("${total:-0}")
         done
         if [[ ${counts[0]} != 0 && ${counts[1]} != 0 ]]; then
@@ -300,10 +370,150 @@ if [[ ${BENCH_CALLGRIND:-1} != 0 ]] && command -v valgrind >/dev/null; then
     done
 fi
 
-rc=0
+# ---------------------------------------------------------------- 5. Postfix, TLS + AUTH
+# A private Postfix 3.7 (tests/servers/postfix.py) in /dev/shm, so that its queue files'
+# fsync() costs nothing: on this machine's disk it cost 3.6 ms a message, more than the 2 ms
+# round trip measured. Sanity mail goes to sink@example.test (virtual(8), the catch-all
+# Maildir); timed mail to <case>.rtt<R>@discard.test (queued, then thrown away by discard(8)).
+pf_rtts=()
+if ((POSTFIX)); then
+    pfdir=$(mktemp -d -p /dev/shm php-smtp-bench-pf.XXXXXX)
+    pf_pass="bench-$RANDOM$RANDOM"
+    say "postfix: starting a private instance in $pfdir"
+    python3 "$root/tests/servers/postfix.py" --detach --dir "$pfdir" --no-wire-log \
+        --user "bench@example.test:$pf_pass" --discard-domain discard.test >"$work/pf.ready" ||
+        die "tests/servers/postfix.py did not start"
+    pf_json=$(sed -n 's/^READY //p' "$work/pf.ready")
+    pf_get() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$pf_json" "$1"; }
+    pf_sub=$(pf_get submission)
+    pf_smtps=$(pf_get smtps)
+    pf_ca=$(pf_get ca)
+    pf_log=$(pf_get log)
+    pf_maildir=$(pf_get maildir)
+    pf_version=$(postconf -d -h mail_version 2>/dev/null || echo '?')
+    pf_login=(BENCH_USER=bench@example.test "BENCH_PASS=$pf_pass")
+    pf_ini=(-d "openssl.cafile=$pf_ca" -d "smtp.cafile=$pf_ca" -d smtp.auth=1
+        -d smtp.username=bench@example.test -d "smtp.password=$pf_pass")
+    declare -A pf_port pf_measured pf_delay pf_sublog pf_smtpslog
+    for R in $PF_RTTS; do
+        pf_sublog[$R]=$work/proxy-pf-submission-$R.log
+        pf_smtpslog[$R]=$work/proxy-pf-smtps-$R.log
+        start_calibrated_proxy "$pf_sub" "$R" "${pf_sublog[$R]}"
+        pf_port[$R]=$proxy_port
+        pf_measured[$R]="$measured_ms"
+        pf_delay[$R]=$proxy_delay
+        pf_rtts+=("$R=$measured_ms=$proxy_delay")
+        # The smtps port speaks TLS first, so the probe cannot measure it: same delay.
+        start_proxy "$pf_smtps" "$proxy_delay" "${pf_smtpslog[$R]}"
+        pf_port[$R-smtps]=$proxy_port
+    done
+
+    # pf_case_port CASE R: the proxy port and its log for a case at R ms.
+    pf_case_port() {
+        if [[ $1 == *-smtps ]]; then
+            echo "${pf_port[$2-smtps]} ${pf_smtpslog[$2]}"
+        else
+            echo "${pf_port[$2]} ${pf_sublog[$2]}"
+        fi
+    }
+    pf_sent_count() { # Postfix's own count: status=sent lines for one recipient
+        grep -F "to=<$1>," "$pf_log" 2>/dev/null | grep -c "status=sent" || true
+    }
+
+    first_rtt=${PF_RTTS%% *}
+    say "postfix sanity: 3 mails per case through the ${first_rtt} ms proxy, into Postfix's Maildir"
+    catchall=$pf_maildir/example.test/_catchall/new
+    for c in $PF_CASES; do
+        read -r port _ < <(pf_case_port "$c" "$first_rtt")
+        BENCH_TO=sink@example.test run_case "$c" 3 "$port" 30
+        got=0
+        for _ in $(seq 100); do
+            got=$(grep -l -x -F "Subject: php-smtp bench: $c" -r "$catchall" 2>/dev/null |
+                xargs -r grep -l -x -F "Return-Path: <bench@example.org>" 2>/dev/null |
+                xargs -r grep -l -x -F "Delivered-To: sink@example.test" 2>/dev/null | wc -l) || got=0
+            ((got >= 3)) && break
+            sleep 0.05
+        done
+        if ((got == 3)); then
+            say "  $c: 3/3 delivered"
+        else
+            say "  $c: FAILED: $got/3 delivered ($(case_summary "$(case_json)"))"
+            sane=0
+        fi
+    done
+
+    for R in $PF_RTTS; do
+        say "postfix at $R ms RTT: N=$PF_N, budget ${PF_BUDGET}s per case"
+        for c in $PF_CASES; do
+            read -r port plog < <(pf_case_port "$c" "$R")
+            rcpt="$c.rtt$R@discard.test"
+            from=$(($(lines_of "$plog") + 1))
+            before=$(pf_sent_count "$rcpt")
+            BENCH_TO=$rcpt run_case "$c" "$PF_N" "$port" "$PF_BUDGET"
+            out=$(case_json)
+            sent=$(json_field "$out" sent)
+            delta=0
+            for _ in $(seq 200); do
+                delta=$(($(pf_sent_count "$rcpt") - before))
+                ((delta >= sent)) && break
+                sleep 0.05
+            done
+            conns=$(python3 "$bench/proxylog.py" "$plog" --from "$from")
+            rss=n/a
+            [[ -s $work/rss ]] && rss=$(tail -n1 "$work/rss" | tr -dc 0-9)
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "postfix-$R" "$c" "${rss:-n/a}" "$delta" "$out" "$conns" >>"$results"
+            say "  $c: $(case_summary "$out"), Postfix delivered $delta, $(python3 -c '
+import json, sys
+j = json.loads(sys.argv[1]); s = json.loads(sys.argv[2]).get("sent") or 0
+print("%d connection(s), %.2f round trips a mail" % (j["conns"], j["turns"] / s if s else 0))' "$conns" "$out")"
+        done
+    done
+
+    # Cold sends straight to Postfix (no proxy), every TCP segment timed by bench/lo_capture.py:
+    # whether the server holds data back until the client's own kernel ACKs.
+    say "postfix: $PF_CAPTURE_N cold sends each straight to Postfix, segments timed (bench/lo_capture.py)"
+    for c in ext-mail-nopool ext-mail-nopool-smtps; do
+        port=$pf_sub
+        [[ $c == *-smtps ]] && port=$pf_smtps
+        rcpt="$c.direct@discard.test"
+        before=$(pf_sent_count "$rcpt")
+        wrap=(python3 "$bench/lo_capture.py" --port "$port" --stdout "$work/capture.out" --)
+        BENCH_TO=$rcpt run_case "$c" "$PF_CAPTURE_N" "$port" 30
+        wrap=()
+        capture=$(tail -n1 "$work/out" 2>/dev/null || true)
+        [[ -n $capture ]] || capture='{}'
+        out=$(tail -n1 "$work/capture.out" 2>/dev/null || true)
+        [[ -n $out ]] || out='{}'
+        sent=$(json_field "$out" sent)
+        delta=0
+        for _ in $(seq 200); do
+            delta=$(($(pf_sent_count "$rcpt") - before))
+            ((delta >= sent)) && break
+            sleep 0.05
+        done
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "capture" "$c" "n/a" "$delta" "$out" "$capture" >>"$results"
+        say "  $c: $(case_summary "$out"), Postfix delivered $delta, $(python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+print("%d connection(s), %d with the server 20 ms or more between two data segments" % (j.get("conns", 0), len(j.get("stalls", []))))' "$capture")"
+    done
+fi
+
+report_rc=0
+cmdline="bench/run.sh${1:+ $1}"
+for v in BENCH_BUDGET BENCH_RTT_MS BENCH_CASES BENCH_REPEAT BENCH_SINK BENCH_POSTFIX BENCH_PF_N BENCH_PF_BUDGET BENCH_PF_RTTS BENCH_PF_CASES BENCH_CALLGRIND; do
+    [[ -n ${!v:-} ]] && cmdline="$v=\"${!v}\" $cmdline"
+done
 python3 "$bench/report.py" "$results" "$bench/results.md" --n "$N" --budget "$BUDGET" --rtt-ms "$RTT_MS" \
-    --repeat "$REPEAT" --instr "$instr" --measured-rtt "$measured, proxy set to ${proxy_delay} ms each way" --ext-info "$ext_info" \
-    --php-flags "php -n -d extension=ctype -d extension=iconv -d extension=mbstring -d extension=target/release/libsmtp.so" || rc=$?
+    --repeat "$REPEAT" --instr "$instr" --measured-rtt "$sink_measured, proxy set to ${sink_delay} ms each way" --ext-info "$ext_info" \
+    --php-flags "php -n -d extension=ctype -d extension=iconv -d extension=mbstring -d extension=target/release/libsmtp.so" \
+    --command "$cmdline" --pf-n "$PF_N" --pf-budget "$PF_BUDGET" --pf-rtts "${pf_rtts[*]:-}" \
+    --pf-version "${pf_version:-}" || report_rc=$?
+rc=0
+case $report_rc in
+0) say "wrote bench/results.md" ;;
+3) say "wrote bench/results.md (with FAILED cases)"; rc=1 ;;
+*) say "bench/report.py failed: bench/results.md was not written"; rc=1 ;;
+esac
 ((sane)) || rc=1
-say "wrote bench/results.md"
 exit $rc

@@ -185,6 +185,10 @@ def main_cf(o, d):
         lines.append("smtpd_discard_ehlo_keywords = chunking")
     if o.sender_login:
         lines.append("smtpd_sender_login_maps = texthash:%s/conf/sender_login" % d)
+    if o.discard_domains:
+        # Queued (cleanup and qmgr as for any mail), then thrown away by discard(8): the
+        # benchmark's target, where a Maildir write per message is not what is measured.
+        lines.append("transport_maps = texthash:%s/conf/transport" % d)
     if not o.no_wire_log:
         lines += ["debug_peer_list = 127.0.0.1", "debug_peer_level = 1"]
     for extra in o.main:
@@ -319,6 +323,8 @@ def prepare(o, d):
     for spec in o.owns:
         login, addr = spec.split(":", 1)
         owners.setdefault(addr.lower(), []).append(login)
+    write(os.path.join(conf, "transport"),
+          "".join("%s discard:\n" % dom for dom in o.discard_domains))
     write(os.path.join(conf, "sender_login"),
           "".join("%s %s\n" % (a, ",".join(ls)) for a, ls in sorted(owners.items())))
 
@@ -517,6 +523,9 @@ def parse_args(argv):
                    help="SASL user (repeatable); a login that is an address is also a mailbox")
     p.add_argument("--mailbox", action="append", default=[], metavar="ADDRESS",
                    help="explicit mailbox (repeatable); with --no-catch-all the only ones")
+    p.add_argument("--discard-domain", action="append", default=[], metavar="DOMAIN",
+                   help="accept any recipient at DOMAIN, queue it, then discard it (discard(8), "
+                        "logged as status=sent); repeatable")
     p.add_argument("--no-catch-all", action="store_true",
                    help="only listed mailboxes; others get 550 5.1.1 User unknown")
     p.add_argument("--certs", metavar="DIR", help="directory with good.pem/good.key/ca.pem from make_certs.sh "
@@ -551,6 +560,10 @@ def parse_args(argv):
         dom = domain_of(addr)
         if dom not in o.domains:
             o.domains.append(dom)
+    o.discard_domains = [x.lower() for x in o.discard_domain]
+    for dom in o.discard_domains:
+        if dom in o.domains or not re.match(r"^[a-z0-9.-]+$", dom):
+            die("--discard-domain %r: not a domain name, or already a mailbox domain" % dom, 2)
     for spec in o.owns:
         if ":" not in spec:
             die("--owns wants LOGIN:ADDRESS, got %r" % spec, 2)
