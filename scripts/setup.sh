@@ -133,27 +133,24 @@ missing=()
 for m in "${python_modules[@]}"; do
     python3 -c "import $m" >/dev/null 2>&1 || missing+=("$m")
 done
+py=$(command -v python3)
 if ((${#missing[@]} == 0)); then
-    say "python: ${python_modules[*]} present ($(command -v python3))"
+    say "python: ${python_modules[*]} present ($py)"
+elif dpkg -S "$(readlink -f "$py")" >/dev/null 2>&1; then
+    # Debian's own python3: Debian's packages of the modules (pip would need the network to
+    # PyPI and PEP 668's override).
+    say "python: installing ${missing[*]/#/python3-} with apt ($py)"
+    apt_quiet install -y --no-install-recommends "${missing[@]/#/python3-}"
 else
-    say "python: installing ${missing[*]} with pip ($(command -v python3))"
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        # A python3 without pip: Debian's, whose pip is a separate package.
-        apt_quiet install -y --no-install-recommends python3-pip
-    fi
+    say "python: installing ${missing[*]} with pip ($py)"
     if ! err=$(python3 -m pip install --quiet "${missing[@]}" 2>&1); then
-        # Debian's own python3 refuses pip installs (PEP 668, "externally-managed-environment").
-        if grep -q 'externally-managed-environment' <<<"$err"; then
-            python3 -m pip install --quiet --break-system-packages "${missing[@]}"
-        else
-            printf '%s\n' "$err" >&2
-            die "pip install ${missing[*]} failed"
-        fi
+        printf '%s\n' "$err" >&2
+        die "pip install ${missing[*]} failed"
     fi
-    for m in "${missing[@]}"; do
-        python3 -c "import $m" || die "$m installed but python3 cannot import it"
-    done
 fi
+for m in "${missing[@]}"; do
+    python3 -c "import $m" || die "$m installed but python3 cannot import it"
+done
 
 # Rust: rustup cannot be downloaded here, so it must already be installed.
 if ! command -v cargo >/dev/null 2>&1; then

@@ -17,7 +17,7 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
 use crate::config::{AuthMode, Settings, StartTls};
-use crate::error::{Error, Limit, Outcome, Result, Stage};
+use crate::error::{Error, Limit, Outcome, Reply, Result, Stage};
 use crate::message::Prepared;
 use crate::slots::{self, SlotKey};
 use crate::transport::{Budget, Connection, Facts, Idle};
@@ -274,10 +274,12 @@ const LIMIT_BACKOFF: Duration = Duration::from_millis(50);
 /// connections, waits (50 ms, doubling, jittered) and goes round again within the call's time.
 fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<()> {
     let started = Instant::now();
+    // Without smtp.max_time, waiting for a free connection is bounded by smtp.timeout.
+    let window = s.max_time.unwrap_or(s.timeout);
     let mut wait = LIMIT_BACKOFF;
-    let mut tries = 0u32;
+    let mut limits = LimitRefusals::default();
     loop {
-        let mut last: Option<(Error, String)> = None;
+        let mut last: Option<Error> = None;
         let mut all_limits = true;
         for (i, server) in s.servers.iter().enumerate() {
             let on = s.on(server);
@@ -290,7 +292,7 @@ fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<()> {
                 }
                 Err(e) if e.fails_over() && !budget.exhausted() => {
                     if e.is_connection_limit() {
-                        tries += 1;
+                        limits.saw(&e, &on.host);
                     } else {
                         all_limits = false;
                     }
@@ -301,33 +303,60 @@ fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<()> {
                             s.servers[i + 1].host
                         );
                     }
-                    last = Some((e, on.host.clone()));
+                    last = Some(e);
                 }
-                Err(e) => return Err(limit_error(e, &on.host, tries)),
+                Err(e) => {
+                    limits.saw(&e, &on.host);
+                    return Err(limits.explain(e));
+                }
             }
         }
-        let (e, host) = last.expect("at least one server");
-        // Without smtp.max_time, waiting for a free connection is bounded by smtp.timeout.
-        let window = s.max_time.unwrap_or(s.timeout);
-        if !all_limits || started.elapsed() + wait >= window || budget.exhausted() {
-            return Err(limit_error(e, &host, tries));
+        let e = last.expect("at least one server");
+        let pause = jitter(wait);
+        if !all_limits || started.elapsed() + pause >= window || budget.exhausted() {
+            return Err(limits.explain(e));
         }
-        std::thread::sleep(jitter(wait));
+        std::thread::sleep(pause);
         wait *= 2;
     }
 }
 
-/// A connection-limit refusal as the error that names the limit and the fix.
-fn limit_error(e: Error, host: &str, tries: u32) -> Error {
-    match e {
-        Error::Rejected { reply, .. } if reply.too_many_connections() && tries > 0 => {
-            Error::ConnectionLimit {
-                reply,
-                host: host.to_string(),
-                tries,
+/// The "too many connections" refusals of one call: how many, and the last one.
+#[derive(Default)]
+struct LimitRefusals {
+    tries: u32,
+    last: Option<(Reply, String)>,
+}
+
+impl LimitRefusals {
+    fn saw(&mut self, e: &Error, host: &str) {
+        if let Error::Rejected { reply, .. } = e {
+            if e.is_connection_limit() {
+                self.tries += 1;
+                self.last = Some((reply.clone(), host.to_string()));
             }
         }
-        other => other,
+    }
+
+    /// The error the call ends with. After connection-limit refusals, a failure that only
+    /// says the call's time ran out (a connect or a greeting cut short by smtp.max_time) is
+    /// reported as the limit it was waiting out, with the server's words and the fixes.
+    fn explain(self, e: Error) -> Error {
+        let ran_out = matches!(
+            e,
+            Error::Timeout {
+                limit: Limit::Total(_),
+                ..
+            }
+        );
+        match self.last {
+            Some((reply, host)) if e.is_connection_limit() || ran_out => Error::ConnectionLimit {
+                reply,
+                host,
+                tries: self.tries,
+            },
+            _ => e,
+        }
     }
 }
 

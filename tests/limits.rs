@@ -133,6 +133,49 @@ fn too_many_connections_for_longer_than_max_time_names_the_limit() {
     assert_eq!(e.stage(), Some(Stage::Greeting));
 }
 
+/// Refuses the first two connections for too many connections, then accepts and never greets.
+const LIMIT_THEN_SILENT: &str = r#"
+import socket, threading
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(16)
+print("READY %d" % ls.getsockname()[1], flush=True)
+held = []
+n = 0
+while True:
+    c, _ = ls.accept()
+    n += 1
+    if n <= 2:
+        c.sendall(b"421 4.7.0 mx.test Error: too many connections from 127.0.0.1\r\n")
+        c.close()
+    else:
+        held.append(c)
+"#;
+
+#[test]
+fn max_time_running_out_while_waiting_out_a_limit_names_the_limit() {
+    // The last try is cut short by max_time (here at the greeting): what the call was waiting
+    // out is the server's connection limit, and that is what the error says, not "no answer".
+    let srv = PyScript::start(LIMIT_THEN_SILENT, &[]);
+    let (e, _) = send_fails(
+        &srv.settings(&[("max_time", "1"), ("timeout", "5")]),
+        &simple("a@example.test", 1),
+        Duration::from_secs(1),
+    );
+    match &e {
+        Error::ConnectionLimit { tries, reply, .. } => {
+            assert_eq!(*tries, 2);
+            assert_eq!(reply.code, 421);
+        }
+        other => panic!("expected ConnectionLimit, got {other:?}: {other}"),
+    }
+    assert!(
+        e.to_string()
+            .contains("too many connections from 127.0.0.1"),
+        "{e}"
+    );
+}
+
 #[test]
 fn max_connections_waits_for_a_slot_and_gives_up_after_timeout() {
     use smtp::slots;
