@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -18,16 +16,6 @@ fn with_hosts(hosts: &str, extra: &[(&str, &str)]) -> smtp::config::Settings {
 }
 
 /// Holds one connection to `port` open (greeted), as another client would.
-fn occupy(port: u16) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut line = String::new();
-    BufReader::new(s.try_clone().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("220"), "{line}");
-    s
-}
-
 #[test]
 fn a_server_that_is_down_passes_the_message_to_the_next() {
     let down = free_port();
@@ -87,7 +75,7 @@ fn nor_after_the_message_went_out() {
 fn too_many_connections_waits_and_tries_again() {
     // The server takes one connection at a time; someone else holds it for 0.4 s.
     let srv = FaultServer::start(&["--max-connections", "1"]);
-    let held = occupy(srv.port);
+    let held = hold_connection(srv.port);
     let releaser = std::thread::spawn(move || {
         sleep(Duration::from_millis(400));
         drop(held);
@@ -107,7 +95,7 @@ fn too_many_connections_waits_and_tries_again() {
 #[test]
 fn too_many_connections_for_longer_than_max_time_names_the_limit() {
     let srv = FaultServer::start(&["--max-connections", "1"]);
-    let _held = occupy(srv.port);
+    let _held = hold_connection(srv.port);
     let (e, _) = send_fails(
         &srv.settings(&[("max_time", "1")]),
         &simple("a@example.test", 1),

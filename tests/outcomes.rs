@@ -22,11 +22,10 @@ fn to_many(rcpts: &[String], id: &str) -> smtp::message::Prepared {
 /// Each address got the message exactly once, and the messages the server accepted name only
 /// these addresses.
 fn each_once(srv: &FaultServer, rcpts: &[String]) {
-    let mut got: Vec<String> = srv.messages().iter().flat_map(|m| m.rcpt_to()).collect();
-    got.sort();
-    let mut want = rcpts.to_vec();
-    want.sort();
-    assert_eq!(got, want);
+    assert_same_recipients(
+        srv.messages().iter().flat_map(|m| m.rcpt_to()).collect(),
+        rcpts,
+    );
 }
 
 #[test]

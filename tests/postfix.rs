@@ -116,19 +116,6 @@ fn data_when_chunking_is_off_or_not_offered() {
     );
 }
 
-/// A connection to `port` that has read Postfix's greeting (or its refusal): it counts
-/// against smtpd_client_connection_count_limit until dropped.
-fn hold(port: u16) -> std::net::TcpStream {
-    use std::io::{BufRead, BufReader};
-    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut line = String::new();
-    BufReader::new(s.try_clone().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("220"), "{line}");
-    s
-}
-
 #[test]
 fn postfixs_connection_limit_is_waited_out_within_max_time() {
     // Two connections held open against smtpd_client_connection_count_limit = 2: Postfix
@@ -138,7 +125,10 @@ fn postfixs_connection_limit_is_waited_out_within_max_time() {
         connection_limit: Some(2),
         ..Default::default()
     });
-    let held = [hold(pf.submission), hold(pf.submission)];
+    let held = [
+        hold_connection(pf.submission),
+        hold_connection(pf.submission),
+    ];
     let msg = from(USER, "rcpt1@example.test", "<pf.10@test.example>");
     let releaser = std::thread::spawn(move || {
         sleep(Duration::from_millis(600));
@@ -153,7 +143,10 @@ fn postfixs_connection_limit_is_waited_out_within_max_time() {
     );
 
     // Held for longer than max_time: the limit is named, in Postfix's words, with the fixes.
-    let _held = [hold(pf.submission), hold(pf.submission)];
+    let _held = [
+        hold_connection(pf.submission),
+        hold_connection(pf.submission),
+    ];
     let (e, _) = send_fails(
         &submission(&pf, &[("max_time", "2")]),
         &from(USER, "rcpt1@example.test", "<pf.11@test.example>"),
@@ -268,11 +261,7 @@ fn eleven_hundred_recipients_against_postfixs_limit_of_50_are_all_delivered() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(60), "{took:?}");
     let got = pf.wait_delivered(1100);
-    let mut who: Vec<String> = got.iter().map(|d| d.recipient.clone()).collect();
-    who.sort();
-    let mut want = rcpts.clone();
-    want.sort();
-    assert_eq!(who, want);
+    assert_same_recipients(got.iter().map(|d| d.recipient.clone()).collect(), &rcpts);
 }
 
 #[test]

@@ -228,6 +228,26 @@ pub fn simple(to: &str, n: usize) -> Prepared {
     )
 }
 
+/// A connection to `port` that has read the server's 220 greeting: it counts against the
+/// server's connection limit until dropped.
+pub fn hold_connection(port: u16) -> std::net::TcpStream {
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut line = String::new();
+    BufReader::new(s.try_clone().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("220"), "{line}");
+    s
+}
+
+/// `got` and `want` hold the same addresses, each as often, in any order.
+pub fn assert_same_recipients(mut got: Vec<String>, want: &[String]) {
+    got.sort();
+    let mut want = want.to_vec();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 /// Sends `msg` through the pool expecting a failure: the error and how long the call took.
 /// The call must end within `promised` (what the settings promise: timeout or max_time) plus
 /// one second, the extension's promise ("no call exceeds max_time + 1 s"): a limit kept, not
