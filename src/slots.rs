@@ -6,13 +6,21 @@
 //! A process that finds every slot taken holds a shared lock on the key's `wait` file while it
 //! waits: a process whose kept connection sits idle in a slot sees that (`someone_waits`) and
 //! closes the connection, so an idle worker cannot starve a busy one (see `pool::reap`).
+//!
+//! The slot files live in a directory private to the system user the processes run as
+//! (`<tmp>/php-smtp-slots-<uid>`, mode 0700, checked to be ours and not a link), and are opened
+//! without following links. So another local user can neither hold our slots nor plant a link
+//! that makes a PHP worker open (or change) a file of its choosing; processes of one user (all
+//! PHP-FPM pools that run as www-data, say) share their slots.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -48,30 +56,52 @@ impl SlotKey {
     }
 }
 
-/// `<tmp>/php-smtp-slots`, shared by every PHP process of the machine (sticky, like /tmp).
-fn dir() -> io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join("php-smtp-slots");
-    if !dir.is_dir() {
-        match fs::create_dir(&dir) {
-            Ok(()) => fs::set_permissions(&dir, fs::Permissions::from_mode(0o1777))?,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(dir)
+/// Where the slot files go, fixed when the extension starts (`prepare`): the temporary
+/// directory as the process had it then, so a script's `putenv("TMPDIR=...")` cannot move it.
+static DIR: Lazy<PathBuf> = Lazy::new(|| {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    std::env::temp_dir().join(format!("php-smtp-slots-{uid}"))
+});
+
+/// Fixes the slot directory's place; the PHP module calls it at startup.
+pub fn prepare() {
+    Lazy::force(&DIR);
 }
 
-fn open(path: &PathBuf) -> io::Result<File> {
-    let f = OpenOptions::new()
+/// The slot directory, made if missing, and only if it is this user's own private directory.
+fn dir() -> io::Result<PathBuf> {
+    let dir: &Path = &DIR;
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    // symlink_metadata: a link in its place is refused, not followed.
+    let meta = fs::symlink_metadata(dir)?;
+    // SAFETY: as above.
+    let uid = unsafe { libc::geteuid() };
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "it is not a private directory of user id {uid} (a link, another user's, or \
+                 open to others); remove it and it is made again"
+            ),
+        ));
+    }
+    Ok(dir.to_path_buf())
+}
+
+fn open(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(0o666)
-        .open(path)?;
-    // Other PHP users (another FPM pool) must be able to lock it too, whatever the umask.
-    let _ = f.set_permissions(fs::Permissions::from_mode(0o666));
-    Ok(f)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
 }
 
 /// flock() without blocking; true when we got it.
@@ -90,7 +120,7 @@ pub fn acquire(key: &SlotKey, s: &Settings, max: u32, budget: &Budget) -> Result
     let unusable = |e: io::Error| {
         Error::Config(format!(
             "smtp.max_connections needs the directory {} ({e})",
-            std::env::temp_dir().join("php-smtp-slots").display()
+            DIR.display()
         ))
     };
     let started = Instant::now();

@@ -26,6 +26,7 @@ pub fn startup(_ty: i32, module_number: i32) -> i32 {
         }
         zend::install_mail_handler();
         functions::declare_types();
+        crate::slots::prepare();
         0
     })
 }
