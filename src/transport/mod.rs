@@ -212,11 +212,21 @@ impl Connection {
 
     /// Says goodbye without waiting for the answer (as Postfix's smtp_skip_quit_response):
     /// the mail is already accepted, and the 221 would cost a round trip.
+    ///
+    /// Except in an `smtp.max_connections` slot: the slot goes to another process as soon as
+    /// this connection is dropped, and a server that counts connections (and refuses one too
+    /// many) must have seen this one end first. So the server's own close is awaited (its 221,
+    /// then end of stream; one second at most) before the slot is let go.
     pub fn quit(mut self) {
         let deadline = Budget::new(std::time::Duration::from_millis(200), None).step();
         let cmd = Quit.to_string();
         self.wire(format_args!("C: {}", cmd.trim_end()));
         if self.stream.write_all(cmd.as_bytes(), deadline).is_ok() {
+            if self.slot.is_some() {
+                let until = Budget::new(std::time::Duration::from_secs(1), None).step();
+                let mut sink = [0u8; 512];
+                while matches!(self.stream.read(&mut sink, until), Ok(n) if n > 0) {}
+            }
             self.stream.close(deadline);
         }
     }
