@@ -33,7 +33,7 @@ try {
 }
 echo "connections: ", substr_count(smtp_transcript($srv['dir']), ' OPEN'), "\n";
 ?>
---EXPECT--
+--EXPECTF--
 ValueError(0): smtp_send(): Header name "X Note" contains invalid characters
 ValueError(0): Header name "X Note" contains invalid characters
 ValueError(0): smtp_send(): Header name "X:Note" contains invalid characters
@@ -47,7 +47,7 @@ ValueError(0): smtp_send(): Header name "Ünicode" contains invalid characters
 ValueError(0): Header name "Ünicode" contains invalid characters
 ValueError(0): smtp_send(): Header name "" contains invalid characters
 
-Warning: mail(): Header name "" contains invalid characters in /work/main/php-tests/inject_header_name.php on line 9
+Warning: mail(): Header name "" contains invalid characters in %s on line 9
 mail returned false
 TypeError(0): smtp_send(): Header name cannot be numeric, 0 given
 connections: 0
