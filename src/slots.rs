@@ -56,22 +56,30 @@ impl SlotKey {
     }
 }
 
-/// Where the slot files go, fixed when the extension starts (`prepare`): the temporary
-/// directory as the process had it then, so a script's `putenv("TMPDIR=...")` cannot move it.
-static DIR: Lazy<PathBuf> = Lazy::new(|| {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::geteuid() };
-    std::env::temp_dir().join(format!("php-smtp-slots-{uid}"))
-});
+/// The temporary directory as the process had it when the extension started (`prepare`), so
+/// a script's `putenv("TMPDIR=...")` cannot move the slots.
+static TMP: Lazy<PathBuf> = Lazy::new(std::env::temp_dir);
 
-/// Fixes the slot directory's place; the PHP module calls it at startup.
+/// Fixes where the slot directory goes; the PHP module calls it at startup.
 pub fn prepare() {
-    Lazy::force(&DIR);
+    Lazy::force(&TMP);
+}
+
+/// `<tmp>/php-smtp-slots-<uid>` for the user the process runs as now (PHP-FPM's master starts
+/// the extension as root, its workers send as www-data).
+fn dir_path() -> PathBuf {
+    TMP.join(format!("php-smtp-slots-{}", euid()))
+}
+
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 /// The slot directory, made if missing, and only if it is this user's own private directory.
 fn dir() -> io::Result<PathBuf> {
-    let dir: &Path = &DIR;
+    let path = dir_path();
+    let dir: &Path = &path;
     match fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -79,8 +87,7 @@ fn dir() -> io::Result<PathBuf> {
     }
     // symlink_metadata: a link in its place is refused, not followed.
     let meta = fs::symlink_metadata(dir)?;
-    // SAFETY: as above.
-    let uid = unsafe { libc::geteuid() };
+    let uid = euid();
     if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
         return Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
@@ -90,7 +97,7 @@ fn dir() -> io::Result<PathBuf> {
             ),
         ));
     }
-    Ok(dir.to_path_buf())
+    Ok(path)
 }
 
 fn open(path: &Path) -> io::Result<File> {
@@ -120,7 +127,7 @@ pub fn acquire(key: &SlotKey, s: &Settings, max: u32, budget: &Budget) -> Result
     let unusable = |e: io::Error| {
         Error::Config(format!(
             "smtp.max_connections needs the directory {} ({e})",
-            DIR.display()
+            dir_path().display()
         ))
     };
     let started = Instant::now();

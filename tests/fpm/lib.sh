@@ -55,6 +55,7 @@ fpm_server() {
 
 # fpm_start CHILDREN [INI-LINE...]: php-fpm with one static pool of CHILDREN workers, the
 # extension loaded and each "name = value" as php_admin_value[name], as an administrator sets it.
+# FPM_USER=name: the workers run as that user (the master as root, as Debian's php-fpm does).
 fpm_start() {
     local children=$1 line
     shift
@@ -63,6 +64,9 @@ fpm_start() {
         printf '[global]\nerror_log = %s\ndaemonize = no\n' "$work/fpm.log"
         printf '[smtp]\nlisten = 127.0.0.1:%s\npm = static\npm.max_children = %s\n' "$fpm_port" "$children"
         printf 'catch_workers_output = yes\n'
+        if [[ -n ${FPM_USER:-} ]]; then
+            printf 'user = %s\ngroup = %s\n' "$FPM_USER" "$(id -gn "$FPM_USER")"
+        fi
         for line in "$@"; do
             printf 'php_admin_value[%s] = %s\n' "${line%% = *}" "${line#* = }"
         done
