@@ -21,17 +21,6 @@ fn says(e: &Error, words: &[&str]) {
     }
 }
 
-fn rejected(e: &Error) -> (Stage, About, u16) {
-    match e {
-        Error::Rejected {
-            stage,
-            about,
-            reply,
-        } => (*stage, about.clone(), reply.code),
-        other => panic!("expected Error::Rejected, got {other:?}: {other}"),
-    }
-}
-
 #[test]
 fn refused_port() {
     let port = free_port();
@@ -117,10 +106,10 @@ fn mail_from_550_refused_sender() {
         args.extend_from_slice(flags);
         let srv = FaultServer::start(&args);
         let e = pool::send(&srv.settings(&[]), &simple("a@example.test", 1)).unwrap_err();
-        let (stage, about, code) = rejected(&e);
+        let (stage, about, reply) = rejected(&e);
         assert_eq!(stage, Stage::MailFrom, "{flags:?}");
         assert_eq!(about, About::Sender(FROM.into()));
-        assert_eq!(code, 550);
+        assert_eq!(reply.code, 550);
         says(
             &e,
             &[
@@ -162,10 +151,10 @@ fn rcpt_550_delivers_to_nobody() {
         let srv = FaultServer::start(&args);
         let msg = message(to, "rcpt", b"body\n", "<rcpt.1@test.example>");
         let e = pool::send(&srv.settings(&[]), &msg).unwrap_err();
-        let (stage, about, code) = rejected(&e);
+        let (stage, about, reply) = rejected(&e);
         assert_eq!(stage, Stage::RcptTo, "{flags:?}");
         assert_eq!(about, About::Recipient("bad@example.test".into()));
-        assert_eq!(code, 550);
+        assert_eq!(reply.code, 550);
         says(
             &e,
             &[
@@ -346,10 +335,10 @@ fn auth_535_wrong_password() {
         ("password", "Wr0ng-Pa55"),
     ]);
     let e = pool::send(&s, &simple("a@example.test", 1)).unwrap_err();
-    let (stage, about, code) = rejected(&e);
+    let (stage, about, reply) = rejected(&e);
     assert_eq!(stage, Stage::Auth);
     assert_eq!(about, About::Session);
-    assert_eq!(code, 535);
+    assert_eq!(reply.code, 535);
     says(&e, &["authentication failed", "535 5.7.8", "smtp.password"]);
     assert!(!e.to_string().contains("Wr0ng-Pa55"));
     assert!(!format!("{e:?}").contains("Wr0ng-Pa55"));

@@ -41,18 +41,10 @@ fn a_full_mailbox_is_a_refusal_of_that_recipient_not_a_recipient_limit() {
     );
     let e = pool::send(&srv.settings(&[]), &msg).unwrap_err();
     assert_eq!(e.outcome(), Outcome::NotSent, "{e:?}");
-    match &e {
-        Error::Rejected {
-            stage,
-            about,
-            reply,
-        } => {
-            assert_eq!(*stage, Stage::RcptTo);
-            assert_eq!(*about, About::Recipient("full@example.test".into()));
-            assert_eq!(reply.enhanced.as_deref(), Some("4.2.2"));
-        }
-        other => panic!("expected Rejected, got {other:?}"),
-    }
+    let (stage, about, reply) = rejected(&e);
+    assert_eq!(stage, Stage::RcptTo);
+    assert_eq!(about, About::Recipient("full@example.test".into()));
+    assert_eq!(reply.enhanced.as_deref(), Some("4.2.2"));
     let text = e.to_string();
     assert!(
         text.contains("refused the recipient <full@example.test>"),
@@ -196,13 +188,9 @@ fn a_sender_refused_at_rcpt_time_is_reported_as_a_sender_problem() {
         args.extend_from_slice(flags);
         let srv = FaultServer::start(&args);
         let e = pool::send(&srv.settings(&[]), &simple("rcpt@example.test", 1)).unwrap_err();
-        match &e {
-            Error::Rejected { stage, about, .. } => {
-                assert_eq!(*stage, Stage::RcptTo, "{flags:?}");
-                assert_eq!(*about, About::Sender(FROM.into()), "{flags:?}");
-            }
-            other => panic!("expected Rejected, got {other:?}"),
-        }
+        let (stage, about, _) = rejected(&e);
+        assert_eq!(stage, Stage::RcptTo, "{flags:?}");
+        assert_eq!(about, About::Sender(FROM.into()), "{flags:?}");
         let text = e.to_string();
         assert!(
             text.contains(&format!("refused the sender <{FROM}>")),

@@ -195,18 +195,10 @@ fn a_sender_postfix_refuses_at_rcpt_is_reported_as_the_sender_with_postfixs_word
         &from(other, "rcpt1@example.test", "<pf.3@test.example>"),
     )
     .unwrap_err();
-    match &e {
-        Error::Rejected {
-            stage,
-            about,
-            reply,
-        } => {
-            assert_eq!(*stage, Stage::RcptTo);
-            assert_eq!(*about, About::Sender(other.into()));
-            assert_eq!(reply.code, 553);
-        }
-        other => panic!("expected Rejected, got {other:?}: {other}"),
-    }
+    let (stage, about, reply) = rejected(&e);
+    assert_eq!(stage, Stage::RcptTo);
+    assert_eq!(about, About::Sender(other.into()));
+    assert_eq!(reply.code, 553);
     let text = e.to_string();
     assert!(
         text.contains("refused the sender <other@example.test>"),

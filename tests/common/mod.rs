@@ -248,6 +248,20 @@ pub fn assert_same_recipients(mut got: Vec<String>, want: &[String]) {
     assert_eq!(got, want);
 }
 
+/// A refusal's stage, what it is about, and the server's reply; panics for any other error.
+pub fn rejected(
+    e: &smtp::error::Error,
+) -> (smtp::error::Stage, smtp::error::About, smtp::error::Reply) {
+    match e {
+        smtp::error::Error::Rejected {
+            stage,
+            about,
+            reply,
+        } => (*stage, about.clone(), reply.clone()),
+        other => panic!("expected Error::Rejected, got {other:?}: {other}"),
+    }
+}
+
 /// Sends `msg` through the pool expecting a failure: the error and how long the call took.
 /// The call must end within `promised` (what the settings promise: timeout or max_time) plus
 /// one second, the extension's promise ("no call exceeds max_time + 1 s"): a limit kept, not

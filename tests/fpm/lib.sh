@@ -86,6 +86,18 @@ fpm_request() {
         cgi-fcgi -bind -connect "127.0.0.1:$fpm_port" 2>&1 | tr -d '\r' | grep '^{' || true
 }
 
+# fpm_requests_in_turn N: requests 1..N one after another into $work/responses; then the
+# check that every mail() returned true.
+fpm_requests_in_turn() {
+    local i oks
+    : >"$work/responses"
+    for i in $(seq "$1"); do
+        fpm_request "$i" >>"$work/responses"
+    done
+    oks=$(grep -c '"ok":true' "$work/responses" || true)
+    check "all $1 mail() calls returned true ($oks)" "$oks" -eq "$1"
+}
+
 # check NAME TEST-ARGS...: one test, passed when `test TEST-ARGS...` is true.
 check() {
     local name=$1

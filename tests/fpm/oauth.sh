@@ -31,12 +31,7 @@ fpm_start 2 "smtp.host = 127.0.0.1" "smtp.port = $smtp_port" "smtp.cafile = $wor
     "smtp.oauth_client_id = wiki-app" "smtp.oauth_client_secret_file = $work/client-secret" \
     "smtp.debug = 1" "smtp.timeout = 5"
 
-: >"$work/responses"
-for i in $(seq "$requests"); do
-    fpm_request "$i" >>"$work/responses"
-done
-oks=$(grep -c '"ok":true' "$work/responses" || true)
-check "all $requests mail() calls returned true ($oks)" "$oks" -eq "$requests"
+fpm_requests_in_turn "$requests"
 
 fpm_wait_recorded "$requests"
 xoauth=$(grep -c '"auth_user": "wiki@example.org"' "$work/rec"/*.json 2>/dev/null | awk -F: '{s+=$2} END {print s+0}')

@@ -14,13 +14,7 @@ fpm_server smtp python3 tests/servers/fault_smtp.py --port 0 --record "$work/rec
 fpm_start 2 "smtp.host = 127.0.0.1" "smtp.port = $smtp_port" "smtp.override_mail = 1" \
     "smtp.timeout = 5"
 
-: >"$work/responses"
-for i in $(seq "$requests"); do
-    fpm_request "$i" >>"$work/responses"
-done
-
-oks=$(grep -c '"ok":true' "$work/responses" || true)
-check "all $requests mail() calls returned true ($oks)" "$oks" -eq "$requests"
+fpm_requests_in_turn "$requests"
 
 workers=$(fpm_workers "$work/responses")
 check "requests were served by 2 workers ($workers)" "$workers" -eq 2
