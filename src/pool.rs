@@ -3,8 +3,9 @@
 //!
 //! Created lazily on the first send, never at module startup: PHP-FPM forks its workers after
 //! startup, and a socket made before the fork would be shared by every child. A change of
-//! process id (a fork after use, e.g. `pcntl_fork()`) empties the pool in the child. No
-//! background thread: idle limits are checked when a connection is taken out.
+//! process id (a fork after use, e.g. `pcntl_fork()`) empties the pool in the child. Idle
+//! limits are checked when a connection is taken out; the one background thread (`reaper`)
+//! exists only while a connection idles in an `smtp.max_connections` slot.
 //!
 //! A kept connection is reused only when it is cheap and safe: nothing arrived on it while it
 //! was idle (checked without blocking), and, when it has been idle a while, it answers NOOP
@@ -430,7 +431,7 @@ fn on_a_new_connection(
     }
     let slot = match s.max_connections {
         0 => None,
-        max => Some(slots::acquire(&SlotKey::of(s), s, max, budget).map_err(|e| (e, false))?),
+        max => Some(slots::acquire(&key.slot, s, max, budget).map_err(|e| (e, false))?),
     };
     let mut conn = Connection::open(s, budget).map_err(|e| (e, false))?;
     count(|st| st.connections_opened += 1);

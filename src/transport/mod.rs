@@ -107,8 +107,7 @@ impl Connection {
         Ok(conn)
     }
 
-    /// Settings that may differ between calls on a kept connection (`debug` off: the pool's
-    /// reaper closes connections from a thread where nothing may reach PHP's log).
+    /// Settings that may differ between calls on a kept connection.
     pub fn apply(&mut self, s: &Settings) {
         self.debug = s.debug;
         self.chunking = s.chunking;
@@ -224,8 +223,7 @@ impl Connection {
         if self.stream.write_all(cmd.as_bytes(), deadline).is_ok() {
             if self.slot.is_some() {
                 let until = Budget::new(std::time::Duration::from_secs(1), None).step();
-                let mut sink = [0u8; 512];
-                while matches!(self.stream.read(&mut sink, until), Ok(n) if n > 0) {}
+                while matches!(self.stream.read(&mut self.scratch, until), Ok(n) if n > 0) {}
             }
             self.stream.close(deadline);
         }
