@@ -98,22 +98,14 @@ pub struct Limits {
     pub until: Option<Instant>,
 }
 
+/// Debug shows the token as `********` (`Secret`'s Debug).
+#[derive(Debug)]
 pub struct Token {
     pub access_token: Secret,
     /// Time left before the token expires.
     pub expires_in: Duration,
     /// Fetched during this call (a fresh token refused by the server is not worth renewing).
     pub fresh: bool,
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Token")
-            .field("access_token", &self.access_token)
-            .field("expires_in", &self.expires_in)
-            .field("fresh", &self.fresh)
-            .finish()
-    }
 }
 
 /// The line for a debug log: where the token came from and how long it lasts, never the token.
