@@ -14,6 +14,7 @@ pub mod message;
 pub mod oauth;
 pub mod pool;
 pub mod slots;
+pub mod sys;
 pub mod tls;
 pub mod transport;
 

@@ -15,7 +15,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -72,8 +71,7 @@ fn dir_path() -> PathBuf {
 }
 
 fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::sys::euid()
 }
 
 /// The slot directory, made if missing, and only if it is this user's own private directory.
@@ -113,13 +111,7 @@ fn open(path: &Path) -> io::Result<File> {
 
 /// flock() without blocking; true when we got it.
 fn try_lock(f: &File, exclusive: bool) -> bool {
-    let op = if exclusive {
-        libc::LOCK_EX
-    } else {
-        libc::LOCK_SH
-    };
-    // SAFETY: a valid open file descriptor.
-    unsafe { libc::flock(f.as_raw_fd(), op | libc::LOCK_NB) == 0 }
+    crate::sys::try_flock(f, exclusive)
 }
 
 /// A free slot, waiting (within the call's time) while all `max` are in use.

@@ -549,15 +549,7 @@ fn oauth(
 
 /// This machine's host name, the default for the EHLO name and the Message-ID domain.
 pub fn system_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it on success.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let name = if rc == 0 {
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        String::new()
-    };
+    let name = crate::sys::hostname().unwrap_or_default();
     if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic()) {
         "localhost".into()
     } else {

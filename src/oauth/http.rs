@@ -626,10 +626,8 @@ mod tests {
         // A listener that never accepts with a backlog of 0: once its queue is full, the
         // kernel drops further SYNs and connect() waits, like a firewall that drops packets.
         use std::net::TcpListener;
-        use std::os::fd::AsRawFd;
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        // SAFETY: listen() on a valid socket descriptor we own; it only changes the backlog.
-        assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+        crate::sys::relisten(&l, 0).unwrap();
         let addr = l.local_addr().unwrap();
         let mut held = Vec::new();
         for _ in 0..8 {

@@ -99,8 +99,5 @@ fn script_owner(file: &str) -> u32 {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(file)
         .map(|m| m.uid())
-        .unwrap_or_else(|_| {
-            // SAFETY: getuid cannot fail.
-            unsafe { libc::getuid() }
-        })
+        .unwrap_or_else(|_| crate::sys::uid())
 }

@@ -426,8 +426,7 @@ unsafe fn mail_args(ex: *mut zend_execute_data) -> Option<MailArgs> {
 
 /// The date as PHP's own mail.log writes it: `date("d-M-Y H:i:s e")` in date.timezone.
 pub fn mail_log_date() -> String {
-    // SAFETY: time(NULL) cannot fail.
-    let now = unsafe { libc::time(std::ptr::null_mut()) };
+    let now = crate::sys::now();
     let format = c"d-M-Y H:i:s e";
     // SAFETY: a NUL-terminated format with its length; returns a new string we own.
     let s = unsafe { php_format_date(format.as_ptr(), format.count_bytes(), now, true) };

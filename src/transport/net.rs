@@ -5,7 +5,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -173,17 +172,7 @@ impl Stream {
         if !self.quick_acks {
             return;
         }
-        let on: libc::c_int = 1;
-        // SAFETY: a valid socket; the option value is an int of the given size.
-        unsafe {
-            libc::setsockopt(
-                self.tcp.as_raw_fd(),
-                libc::IPPROTO_TCP,
-                libc::TCP_QUICKACK,
-                (&on as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
+        crate::sys::tcp_quickack(&self.tcp);
     }
 
     /// Sets the socket timeout so that a blocking call started now ends by the deadline.
@@ -352,24 +341,10 @@ impl Stream {
     /// Looks, without waiting, whether the peer sent anything or closed while we were idle.
     /// TLS records that carry no data (session tickets, key updates) are taken in and ignored.
     pub fn idle_state(&mut self) -> Idle {
-        let mut byte = [0u8; 1];
-        // SAFETY: a valid socket and a 1-byte buffer; MSG_PEEK leaves the data in the socket and
-        // MSG_DONTWAIT makes the call return at once.
-        let n = unsafe {
-            libc::recv(
-                self.tcp.as_raw_fd(),
-                byte.as_mut_ptr().cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        };
-        let socket = match n {
-            0 => return Idle::Closed,
-            n if n > 0 => Idle::Input,
-            _ => match io::Error::last_os_error().kind() {
-                io::ErrorKind::WouldBlock => Idle::Quiet,
-                _ => return Idle::Closed,
-            },
+        let socket = match crate::sys::peek(&self.tcp) {
+            crate::sys::Peek::Closed => return Idle::Closed,
+            crate::sys::Peek::Data => Idle::Input,
+            crate::sys::Peek::Nothing => Idle::Quiet,
         };
         let Some(tls) = self.tls.as_deref_mut() else {
             return socket;
