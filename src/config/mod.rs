@@ -7,7 +7,6 @@
 //! not choose; and a password the administrator set is only ever sent to the host the
 //! administrator set.
 
-mod secret;
 mod values;
 
 use std::path::PathBuf;
@@ -15,11 +14,12 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
 
-pub use secret::Secret;
+pub use crate::secret::Secret;
 use values::*;
 
 use crate::error::{Error, Result};
 use crate::oauth::{OAuthSettings, Provider};
+use crate::secret::{self, SecretError};
 
 /// Who may change a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,11 +444,17 @@ fn password(raw: &[(&str, Value)], ini: &dyn Ini, own: bool) -> Result<(Secret, 
     }
     let file = text("password_file")?;
     if !file.is_empty() {
-        return Ok((secret::from_file(&file, "password_file")?, !own));
+        return Ok((
+            secret::from_file(&file, "password_file").map_err(config_error)?,
+            !own,
+        ));
     }
     let env = text("password_env")?;
     if !env.is_empty() {
-        return Ok((secret::from_env(&env, "password_env")?, !own));
+        return Ok((
+            secret::from_env(&env, "password_env").map_err(config_error)?,
+            !own,
+        ));
     }
     Ok((Secret::default(), false))
 }
@@ -490,9 +496,9 @@ fn oauth(
         if !value.is_empty() {
             Secret::new(value)
         } else if !file.is_empty() {
-            secret::from_file(&file, "oauth_client_secret_file")?
+            secret::from_file(&file, "oauth_client_secret_file").map_err(config_error)?
         } else if !env.is_empty() {
-            secret::from_env(&env, "oauth_client_secret_env")?
+            secret::from_env(&env, "oauth_client_secret_env").map_err(config_error)?
         } else {
             Secret::default()
         }
@@ -545,6 +551,10 @@ fn oauth(
         user: username.to_string(),
         cafile,
     }))
+}
+
+fn config_error(e: SecretError) -> Error {
+    Error::Config(e.0)
 }
 
 /// This machine's host name, the default for the EHLO name and the Message-ID domain.
