@@ -130,6 +130,72 @@ pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -
     f(&get)
 }
 
+/// When PHP calls an ini entry's on_modify handler (`ZEND_INI_STAGE_*` in Zend/zend_ini.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IniStage {
+    /// Module startup (php.ini, `-d`), and PHP-FPM's pool `php_value`/`php_admin_value` and
+    /// FastCGI `PHP_VALUE`/`PHP_ADMIN_VALUE`, which FPM applies as master values.
+    Startup,
+    Shutdown,
+    /// Request start: php.ini `[PATH=]`/`[HOST=]` sections, Apache's `php_value` and
+    /// `php_admin_value` from the server configuration.
+    Activate,
+    /// Request end: a changed entry is set back.
+    Deactivate,
+    /// `ini_set()`, `ini_restore()`.
+    Runtime,
+    /// `.user.ini`, `.htaccess`: files the site owner writes.
+    Htaccess,
+}
+
+impl IniStage {
+    pub fn from_raw(stage: c_int) -> Option<IniStage> {
+        Some(match stage {
+            1 => IniStage::Startup,
+            2 => IniStage::Shutdown,
+            4 => IniStage::Activate,
+            8 => IniStage::Deactivate,
+            16 => IniStage::Runtime,
+            32 => IniStage::Htaccess,
+            _ => return None,
+        })
+    }
+}
+
+/// What an on_modify handler is told: the entry's name, the new value, and whether the new value
+/// is the very string the entry holds now. PHP passes the entry's own value when it only
+/// re-announces it: right after a handler refused a startup value (registration then keeps the
+/// default), and when a ZTS thread refreshes its caches; that is no one setting anything.
+///
+/// # Safety
+/// `entry` and `new_value` are the pointers PHP passed to the on_modify handler.
+pub unsafe fn ini_change(
+    entry: *mut zend_ini_entry,
+    new_value: *mut zend_string,
+) -> Option<(String, Option<String>, bool)> {
+    // SAFETY: PHP passes its entry (name always set) and the new value, a zend_string or null.
+    unsafe {
+        let e = entry.as_ref()?;
+        let name = String::from_utf8_lossy(e.name.as_ref()?.as_bytes()).into_owned();
+        let value = new_value
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        Some((name, value, std::ptr::eq(new_value, e.value)))
+    }
+}
+
+/// The name of an ini entry (e.g. `smtp.password`).
+///
+/// # Safety
+/// `entry` is a pointer PHP passed to an ini handler or displayer.
+pub unsafe fn ini_entry_name(entry: *mut zend_ini_entry) -> Option<String> {
+    // SAFETY: PHP's entry; its name is a zend_string.
+    unsafe {
+        let name = entry.as_ref()?.name.as_ref()?;
+        Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
+    }
+}
+
 /// The value shown for an ini entry in phpinfo(): the current one, or for the master column
 /// the value php.ini set, as PHP's own displayer does.
 ///
