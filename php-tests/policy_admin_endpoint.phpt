@@ -11,7 +11,8 @@ $admin = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 'Admin-Pass-773
 $other = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 'own']);
 $ini = ['smtp.host' => '127.0.0.1', 'smtp.port' => $admin['port'], 'smtp.idhost' => 'id.example.test',
     'smtp.localhost' => 'client.example.test', 'smtp.timeout' => '5', 'smtp.auth' => 'PLAIN',
-    'smtp.username' => 'wiki', 'smtp.password' => 'Admin-Pass-7731', 'smtp.pool' => '0'];
+    'smtp.username' => 'wiki', 'smtp.password' => 'Admin-Pass-7731', 'smtp.pool' => '0',
+    'smtp.debug' => '1', 'log_errors' => '1', 'error_log' => $log = smtp_test_tmpdir('log') . '/php.log'];
 $code = <<<'PHP'
 $other = (int) getenv('OTHER_PORT');
 $send = fn (array $o = []) => smtp_send('to@example.test', 's', "b\n", ['From' => 'wiki@example.test'], $o);
@@ -55,6 +56,9 @@ echo "at php.ini's server: ", count(smtp_received($admin['dir'], 1)), " message(
 echo "at the other server: ", count(smtp_received($other['dir'], 1)), " message(s), ",
     substr_count(smtp_transcript($other['dir']), ' OPEN'), " connection(s), AUTH: ",
     implode(' ', preg_grep('/^AUTH/', smtp_client_lines(smtp_transcript($other['dir'])))), "\n";
+$text = (string) @file_get_contents($log);
+echo "debug log: ", str_contains($text, 'AUTH') ? 'AUTH logged' : 'no AUTH line', ", password shown: ",
+    var_export(str_contains($text, 'Admin-Pass-7731') || str_contains($text, base64_encode("\0wiki\0Admin-Pass-7731")), true), "\n";
 
 // OAuth from php.ini: the token acts for php.ini's mailbox only, whatever password comes along.
 // The token endpoint is the other server: a refused call never even asks it for a token.
@@ -108,6 +112,7 @@ username=ceo ini_set: refused (smtp.username to "ceo" (the administrator's: "wik
 own password to the other port: sent
 at php.ini's server: 1 message(s), 1 connection(s)
 at the other server: 1 message(s), 1 connection(s), AUTH: AUTH PLAIN AHdpa2kAb3du
+debug log: AUTH logged, password shown: false
 {"username":"ceo@example.test"}: refused
 {"username":"ceo@example.test","password":"x"}: refused
 {"port":2525}: refused
