@@ -27,9 +27,9 @@ use crate::error::Error;
 /// The administrator's secrets: never a visible ini value, shown as stars in phpinfo().
 const HIDDEN: &[&str] = &["password", "oauth_client_secret"];
 
-/// Values the administrator set at startup (php.ini, `-d`, PHP-FPM pool and FastCGI values):
-/// kept for the process (an FPM worker keeps them for its life, as FPM keeps the entry's value).
-static STARTUP: Lazy<Mutex<HashMap<String, String>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+/// Values the administrator set for the process: php.ini and `-d` at startup, PHP-FPM's pool
+/// and FastCGI values (an FPM worker keeps them for its life, as FPM keeps the entry's value).
+static PROCESS: Lazy<Mutex<HashMap<String, String>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 
 thread_local! {
     /// Values the administrator set for this request (Apache's server configuration, php.ini
@@ -41,20 +41,32 @@ thread_local! {
 fn admin_value(name: &str) -> Option<String> {
     ACTIVATED
         .with(|a| a.borrow().get(name).cloned())
-        .or_else(|| STARTUP.lock().get(name).cloned())
+        .or_else(|| PROCESS.lock().get(name).cloned())
+}
+
+/// After each request: the administrator's values for that request are gone, even one a
+/// script's `ini_restore()` took out of PHP's list of changed entries, which PHP then does not
+/// set back at the end (Apache's `php_value` is applied at activation without locking the
+/// entry; `php_admin_value` and php.ini `[PATH=]` lock it, so there ini_restore() is refused).
+pub extern "C" fn end_request() -> i32 {
+    zend::guard("the end of a request", 0, || {
+        ACTIVATED.with(|a| a.borrow_mut().clear());
+        0
+    })
 }
 
 /// Notes who set a value; false refuses it to PHP (it keeps showing what it showed).
-fn record(name: &str, value: Option<String>, stage: IniStage, restated: bool) -> bool {
-    let value = value.unwrap_or_default();
+fn record(name: &str, change: zend::IniChange, stage: IniStage) -> bool {
+    let value = change.value.unwrap_or_default();
     let shown = !HIDDEN.contains(&name) || value.is_empty();
     match stage {
-        IniStage::Startup if restated => true,
-        IniStage::Startup => {
-            STARTUP.lock().insert(name.to_string(), value);
+        IniStage::Startup if change.restated => true,
+        IniStage::Startup | IniStage::Activate if !change.for_request => {
+            PROCESS.lock().insert(name.to_string(), value);
             shown
         }
-        IniStage::Activate => {
+        // Changed for this request only: set back at its end.
+        IniStage::Startup | IniStage::Activate => {
             ACTIVATED.with(|a| a.borrow_mut().insert(name.to_string(), value));
             shown
         }
@@ -144,12 +156,12 @@ unsafe extern "C" fn on_modify(
     // SAFETY: the pointers PHP passed to this handler.
     let change = unsafe { zend::ini_change(entry, new_value) };
     zend::guard("an ini setting", SUCCESS, move || {
-        let (Some((full, value, restated)), Some(stage)) = (change, IniStage::from_raw(stage))
-        else {
+        let (Some(change), Some(stage)) = (change, IniStage::from_raw(stage)) else {
             return SUCCESS;
         };
+        let full = change.name.clone();
         let name = full.strip_prefix("smtp.").unwrap_or(&full);
-        if record(name, value, stage, restated) {
+        if record(name, change, stage) {
             SUCCESS
         } else {
             FAILURE

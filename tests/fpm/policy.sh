@@ -54,17 +54,18 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-# probe DIR [NAME]: one request to DIR/probe.php (DIR under $work; "site" is the document
-# root); its JSON line into $work/NAME.json.
+# probe DIR [NAME [QUERY]]: one request to DIR/probe.php (DIR under $work; "site" is the
+# document root); its JSON line into $work/NAME.json.
 probe() {
     local dir=$1 name=${2:-$1}
     DOCUMENT_ROOT=$work/site SCRIPT_FILENAME=$work/$dir/probe.php REQUEST_METHOD=GET \
+        QUERY_STRING=${3:-} \
         cgi-fcgi -bind -connect "127.0.0.1:$fpm_port" 2>&1 | tr -d '\r' | grep '^{' \
         >"$work/$name.json" || true
 }
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" "$@"; }
 
-probe site root
+probe site restored restore
 probe outside
 probe site root
 check "ini_get('smtp.password') is empty in a worker ($(field "$work/root.json" password))" \
@@ -75,7 +76,9 @@ leaks=$(grep -c -F -e "$password" -e "$client_secret" "$work/root.json" || true)
 check "neither secret anywhere in ini_get_all() ($leaks)" "$leaks" -eq 0
 check "mail goes out with the administrator's password ($(field "$work/root.json" sent))" \
     "$(field "$work/root.json" sent)" = True
-check "outside the [PATH=] directory, in the same worker, no password is used" \
+check "ini_restore() cannot undo a [PATH=] password: it still sends ($(field "$work/restored.json" sent))" \
+    "$(field "$work/restored.json" sent)" = True
+check "outside the [PATH=] directory, after that request in the same worker, no password" \
     "$(field "$work/outside.json" sent)" = False
 fpm_wait_recorded 1
 authed=$(grep -l '"auth_user": "wiki"' "$work/rec"/*.json 2>/dev/null | wc -l)
