@@ -11,12 +11,13 @@ smtp.localhost=client.example.test
 smtp.timeout=5
 smtp.auth=LOGIN
 smtp.username=wiki
-smtp.password=s3cret
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 's3cret', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 's3cret');
 
 smtp_send('to@example.test', 'Auth LOGIN', "Body\n", ['From' => 'wiki@example.test']);
 $r = smtp_received($srv['dir']);

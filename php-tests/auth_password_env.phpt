@@ -4,21 +4,16 @@ Auth: smtp.password_env: the password comes from the named environment variable;
 smtp
 --SKIPIF--
 <?php require __DIR__ . '/inc/skipif.inc'; ?>
---INI--
-smtp.host=127.0.0.1
-smtp.idhost=id.example.test
-smtp.localhost=client.example.test
-smtp.timeout=5
-smtp.auth=PLAIN
-smtp.username=wiki
-smtp.pool=0
-smtp.password_env=PHP_SMTP_TEST_PASSWORD
 --FILE--
 <?php
-require __DIR__ . '/inc/server.inc';
+require __DIR__ . '/inc/admin.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 'env s3cret', '--require-auth']);
-ini_set('smtp.port', (string) $srv['port']);
-
+// php.ini's settings, with the test server's port (see inc/admin.inc).
+$ini = ['smtp.host' => '127.0.0.1', 'smtp.port' => $srv['port'], 'smtp.idhost' => 'id.example.test',
+    'smtp.localhost' => 'client.example.test', 'smtp.timeout' => '5', 'smtp.auth' => 'PLAIN',
+    'smtp.username' => 'wiki', 'smtp.pool' => '0', 'smtp.password_env' => 'PHP_SMTP_TEST_PASSWORD'];
+echo smtp_admin_php($ini, <<<'PHP'
+$srv = ['dir' => getenv('SRV_DIR')];
 putenv('PHP_SMTP_TEST_PASSWORD=env s3cret');
 smtp_send('to@example.test', 'Password from the environment', "Body\n", ['From' => 'wiki@example.test']);
 $r = smtp_received($srv['dir']);
@@ -45,6 +40,7 @@ try {
 }
 // Nor by ini_set(): PHP refuses, the setting stays.
 var_dump(ini_set('smtp.password_env', 'PHP_SMTP_TEST_UNSET'), ini_get('smtp.password_env'));
+PHP, ['SRV_DIR' => $srv['dir']]);
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
 --EXPECT--

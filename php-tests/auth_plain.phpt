@@ -10,12 +10,13 @@ smtp.idhost=id.example.test
 smtp.localhost=client.example.test
 smtp.timeout=5
 smtp.username=wiki
-smtp.password=s3cret pass
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 's3cret pass', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 's3cret pass');
 ini_set('smtp.pool', '0');
 
 foreach (['PLAIN', '1'] as $auth) {

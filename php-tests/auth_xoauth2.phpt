@@ -11,12 +11,13 @@ smtp.localhost=client.example.test
 smtp.timeout=5
 smtp.auth=XOAUTH2
 smtp.username=wiki@example.test
-smtp.password=ya29.token
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki@example.test', '--auth-pass', 'ya29.token', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 'ya29.token');
 ini_set('smtp.pool', '0');
 
 smtp_send('to@example.test', 'Token', "Body\n", ['From' => 'wiki@example.test']);

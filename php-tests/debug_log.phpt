@@ -14,7 +14,6 @@ smtp.debug=1
 smtp.pool=0
 smtp.auth=PLAIN
 smtp.username=wiki
-smtp.password=Deb5g s3cret
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
@@ -22,6 +21,8 @@ $certs = smtp_test_certs();
 $srv = smtp_test_server(['--starttls', '--cert', "$certs/good.pem", '--key', "$certs/good.key",
     '--auth-user', 'wiki', '--auth-pass', 'Deb5g s3cret', '--auth-requires-tls', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 'Deb5g s3cret');
 $log = smtp_test_tmpdir('log') . '/php_errors.log';
 ini_set('error_log', $log);
 

@@ -11,12 +11,13 @@ smtp.localhost=client.example.test
 smtp.timeout=5
 smtp.auth=1
 smtp.username=wiki
-smtp.password=secret
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server(['--auth-user', 'wiki', '--auth-pass', 'secret', '--auth-mechs', 'XOAUTH2']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 'secret');
 try {
     smtp_send('to@example.test', 'Subject', "Body\n", ['From' => 'wiki@example.test']);
     echo "sent?!\n";

@@ -1,5 +1,5 @@
 --TEST--
-ini: phpinfo() masks the password's local and master values each by its own value ("no value" only where it is empty)
+ini: phpinfo() masks the password's local and master values; emptied by a script, the administrator's password is in force again, so both still show stars
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -15,7 +15,7 @@ smtp.password=FromTheIni-1
 require __DIR__ . '/inc/server.inc';
 $line = fn() => implode(' | ', preg_grep('/^smtp\.password =>/', explode("\n", smtp_phpinfo())));
 echo "set in the ini:       ", $line(), "\n";
-// Emptied at run time: the local value is empty, the master value (php.ini) is still set.
+// Emptied at run time: php.ini's password is the one in force again.
 ini_set('smtp.password', '');
 echo "emptied at run time:  ", $line(), "\n";
 ini_set('smtp.password', 'Runtime-2');
@@ -23,5 +23,5 @@ echo "changed at run time:  ", $line(), "\n";
 ?>
 --EXPECT--
 set in the ini:       smtp.password => ******** => ********
-emptied at run time:  smtp.password => no value => ********
+emptied at run time:  smtp.password => ******** => ********
 changed at run time:  smtp.password => ******** => ********

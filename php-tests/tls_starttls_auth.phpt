@@ -12,7 +12,6 @@ smtp.localhost=client.example.test
 smtp.timeout=5
 smtp.auth=1
 smtp.username=wiki
-smtp.password=s3cret
 --FILE--
 <?php
 require __DIR__ . '/inc/server.inc';
@@ -20,6 +19,8 @@ $certs = smtp_test_certs();
 $srv = smtp_test_server(['--starttls', '--cert', "$certs/good.pem", '--key', "$certs/good.key",
     '--auth-user', 'wiki', '--auth-pass', 's3cret', '--auth-requires-tls', '--require-auth']);
 ini_set('smtp.port', (string) $srv['port']);
+// The script's own password (php.ini's would be bound to php.ini's port, not the test server's).
+ini_set('smtp.password', 's3cret');
 
 smtp_send('to@example.test', 'Auth over TLS', "Body\n", ['From' => 'wiki@example.test']);
 $r = smtp_received($srv['dir']);

@@ -13,6 +13,7 @@ pub mod mail_compat;
 pub mod message;
 pub mod oauth;
 pub mod pool;
+pub mod secret;
 pub mod slots;
 pub mod sys;
 pub mod tls;

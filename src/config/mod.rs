@@ -4,10 +4,11 @@
 //! Who may set what: the connection settings of `$wgSMTP` may come with each call; secrets from
 //! files or the environment and the TLS trust policy only from the administrator (php.ini,
 //! `php_admin_value`), so a script cannot point the extension at files or policies the admin did
-//! not choose; and a password the administrator set is only ever sent to the host the
-//! administrator set.
+//! not choose; and a password or token the administrator set is only ever used with the
+//! server, port, TLS mode, STARTTLS policy, auth mode and account the administrator set
+//! (`trust`). Limits on this machine's resources (`max_connections`) are the administrator's.
 
-mod secret;
+mod trust;
 mod values;
 
 use std::path::PathBuf;
@@ -15,11 +16,12 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Mechanism;
 
-pub use secret::Secret;
+pub use crate::secret::Secret;
 use values::*;
 
 use crate::error::{Error, Result};
 use crate::oauth::{OAuthSettings, Provider};
+use crate::secret::{self, SecretError};
 
 /// Who may change a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,8 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("oauth_client_secret_env", "", Scope::System),
     setting("oauth_scope", "", Scope::System),
     setting("oauth_key_file", "", Scope::System),
+    setting("max_connections", "0", Scope::System),
     setting("chunking", "auto", Scope::Request),
-    setting("max_connections", "0", Scope::Request),
     setting("override_mail", "0", Scope::Request),
     setting("pool", "1", Scope::Request),
     setting("pool_ping_after", "5", Scope::Request),
@@ -226,6 +228,7 @@ impl Settings {
             })
             .collect();
         let mut own_password = false;
+        let mut own_token = false;
         for (key, value) in options {
             let lower = key.to_ascii_lowercase();
             let known = SETTINGS
@@ -250,6 +253,11 @@ impl Settings {
                 if secret && *value != Value::Str(String::new()) {
                     own_password = true;
                 }
+                // Only the command-line administrator may name OAuth settings per call: then
+                // the token is theirs for this call, not php.ini's.
+                if known.name.starts_with("oauth_") {
+                    own_token = true;
+                }
                 if let Some(slot) = raw.iter_mut().find(|(n, _)| *n == known.name) {
                     slot.1 = value.clone();
                 }
@@ -263,21 +271,7 @@ impl Settings {
         };
         let text = |name: &str| as_string(name, get(name));
 
-        let port_setting = match get("port") {
-            Value::Str(s) if s.trim().is_empty() => None,
-            v => Some(parse_port(v)?),
-        };
-        let servers: Vec<Server> = parse_hosts(&text("host")?)?
-            .into_iter()
-            .map(|e| Server {
-                port: e
-                    .port
-                    .or(port_setting)
-                    .unwrap_or(if e.implicit_tls { 465 } else { 25 }),
-                host: e.host,
-                implicit_tls: e.implicit_tls,
-            })
-            .collect();
+        let servers = trust::servers(&text("host")?, get("port"))?;
         let Server {
             host,
             port,
@@ -317,27 +311,27 @@ impl Settings {
         let oauth = oauth(&text, &username, cafile.clone())?;
         let (password, admins_secret) = password(&raw, ini, own_password)?;
         let uses_token = oauth.is_some()
+            && !own_token
             && auth != AuthMode::Only(Mechanism::Plain)
             && auth != AuthMode::Only(Mechanism::Login);
-        if (admins_secret || uses_token) && auth != AuthMode::Off {
-            let default_host = find("host").map_or("localhost", |s| s.default);
-            let admin_hosts =
-                parse_hosts(&ini.admin("host").unwrap_or_else(|| default_host.into()))?;
-            let admins = |h: &str| admin_hosts.iter().any(|a| a.host.eq_ignore_ascii_case(h));
-            if let Some(other) = servers.iter().find(|s| !admins(&s.host)) {
-                let admin_host = admin_hosts
-                    .iter()
-                    .map(|a| a.host.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(Error::Config(format!(
-                    "the SMTP password comes from the administrator's settings, which send it only \
-                     to \"{admin_host}\" (smtp.host in php.ini), but this call sends to \"{}\". \
-                     Give this host's password with the call ($options['password'] or \
-                     ini_set('smtp.password', ...)), or set smtp.host in php.ini",
-                    other.host
-                )));
-            }
+        let starttls = parse_starttls(&text("starttls")?)?;
+        let admin_secret = if auth == AuthMode::Off {
+            None
+        } else if uses_token {
+            Some(trust::AdminSecret::Token)
+        } else if admins_secret {
+            Some(trust::AdminSecret::Password)
+        } else {
+            None
+        };
+        if let Some(secret) = admin_secret {
+            let this = trust::Endpoint {
+                servers: servers.clone(),
+                starttls,
+                auth,
+                username: username.clone(),
+            };
+            trust::check(secret, &this, &trust::admins(ini)?)?;
         }
         Ok(Settings {
             host,
@@ -352,7 +346,7 @@ impl Settings {
             timeout: parse_timeout(get("timeout"))?,
             max_time: parse_max_time(get("max_time"))?,
             cafile,
-            starttls: parse_starttls(&text("starttls")?)?,
+            starttls,
             verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
             debug: parse_bool("debug", get("debug"))?,
             chunking: parse_chunking(&text("chunking")?)?,
@@ -444,11 +438,17 @@ fn password(raw: &[(&str, Value)], ini: &dyn Ini, own: bool) -> Result<(Secret, 
     }
     let file = text("password_file")?;
     if !file.is_empty() {
-        return Ok((secret::from_file(&file, "password_file")?, !own));
+        return Ok((
+            secret::from_file(&file, "password_file").map_err(config_error)?,
+            !own,
+        ));
     }
     let env = text("password_env")?;
     if !env.is_empty() {
-        return Ok((secret::from_env(&env, "password_env")?, !own));
+        return Ok((
+            secret::from_env(&env, "password_env").map_err(config_error)?,
+            !own,
+        ));
     }
     Ok((Secret::default(), false))
 }
@@ -490,9 +490,9 @@ fn oauth(
         if !value.is_empty() {
             Secret::new(value)
         } else if !file.is_empty() {
-            secret::from_file(&file, "oauth_client_secret_file")?
+            secret::from_file(&file, "oauth_client_secret_file").map_err(config_error)?
         } else if !env.is_empty() {
-            secret::from_env(&env, "oauth_client_secret_env")?
+            secret::from_env(&env, "oauth_client_secret_env").map_err(config_error)?
         } else {
             Secret::default()
         }
@@ -545,6 +545,10 @@ fn oauth(
         user: username.to_string(),
         cafile,
     }))
+}
+
+fn config_error(e: SecretError) -> Error {
+    Error::Config(e.0)
 }
 
 /// This machine's host name, the default for the EHLO name and the Message-ID domain.

@@ -227,8 +227,8 @@ fn the_administrators_password_goes_only_to_the_administrators_host() {
     let other = opts(&[("host", Value::Str("evil.example.net".into()))]);
     let e = Settings::resolve(&ini(&admin), &other).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("\"smtp.example.org\""), "{msg}");
-    assert!(msg.contains("\"evil.example.net\""), "{msg}");
+    assert!(msg.contains("\"ssl://smtp.example.org:465\""), "{msg}");
+    assert!(msg.contains("\"evil.example.net:25\""), "{msg}");
     assert!(!msg.contains("admins-secret"), "{msg}");
 
     // Another host by ini_set(): refused too.
@@ -302,4 +302,153 @@ fn the_command_line_doctor_may_name_files_and_trust() {
         s.cafile.as_deref(),
         Some(std::path::Path::new("/etc/ssl/private-ca.pem"))
     );
+}
+
+/// Every part of the administrator's endpoint, changed by a script per call and by ini_set():
+/// refused while the administrator's password would be used, allowed with the script's own.
+#[test]
+fn the_administrators_password_is_bound_to_the_whole_endpoint() {
+    let admin = [
+        ("host", "smtp.example.org, backup.example.org:587"),
+        ("port", "587"),
+        ("starttls", "auto"),
+        ("auth", "PLAIN"),
+        ("username", "wiki"),
+        ("password", "admins-secret"),
+    ];
+    let refused = [
+        ("port", "2525", "the server \"smtp.example.org:2525\""),
+        (
+            "host",
+            "ssl://smtp.example.org:587",
+            "the server \"ssl://smtp.example.org:587\"",
+        ),
+        (
+            "host",
+            "tls://smtp.example.org",
+            "the server \"ssl://smtp.example.org:587\"",
+        ),
+        (
+            "host",
+            "smtp.example.org:25",
+            "the server \"smtp.example.org:25\"",
+        ),
+        ("host", "127.0.0.1", "the server \"127.0.0.1:587\""),
+        (
+            "starttls",
+            "off",
+            "smtp.starttls to \"off\" (the administrator's: \"auto\")",
+        ),
+        (
+            "auth",
+            "LOGIN",
+            "smtp.auth to \"LOGIN\" (the administrator's: \"PLAIN\")",
+        ),
+        ("auth", "1", "smtp.auth to \"1\""),
+        (
+            "username",
+            "ceo",
+            "smtp.username to \"ceo\" (the administrator's: \"wiki\")",
+        ),
+    ];
+    for (name, value, what) in refused {
+        let per_call = opts(&[(name, Value::Str(value.into()))]);
+        let runtime = [(name, value)];
+        let by_ini_set = Changed {
+            admin: &admin,
+            runtime: &runtime,
+        };
+        for (how, result) in [
+            ("per call", Settings::resolve(&ini(&admin), &per_call)),
+            ("ini_set", Settings::resolve(&by_ini_set, &[])),
+        ] {
+            let msg = result
+                .expect_err(&format!("{name}={value} {how}"))
+                .to_string();
+            assert!(msg.contains(what), "{name}={value} {how}: {msg}");
+            assert!(
+                msg.contains("the SMTP password comes from the administrator"),
+                "{msg}"
+            );
+            assert!(!msg.contains("admins-secret"), "{msg}");
+        }
+        let mut own = per_call.clone();
+        own.push(("password".into(), Value::Str("mine".into())));
+        let s = Settings::resolve(&ini(&admin), &own).unwrap();
+        assert_eq!(
+            s.password.expose(),
+            "mine",
+            "{name}={value} with its own password"
+        );
+    }
+    // No change that could leak the secret: the same values written differently, one of the
+    // administrator's servers, a stricter STARTTLS policy, or no auth at all.
+    for (name, value) in [
+        ("host", "SMTP.example.org"),
+        ("host", "backup.example.org"),
+        ("port", "587"),
+        ("starttls", "required"),
+        ("auth", "plain"),
+        ("auth", "0"),
+    ] {
+        let s = Settings::resolve(&ini(&admin), &opts(&[(name, Value::Str(value.into()))]));
+        assert!(s.is_ok(), "{name}={value}: {:?}", s.err());
+    }
+}
+
+/// With OAuth from php.ini the token acts for the administrator's mailbox only: a script's
+/// username (per call or ini_set) or server is refused even with a password of its own.
+#[test]
+fn an_administrators_token_acts_for_the_administrators_mailbox_only() {
+    let admin = [
+        ("host", "smtp.office365.com"),
+        ("port", "587"),
+        ("auth", "XOAUTH2"),
+        ("username", "wiki@example.org"),
+        ("oauth_provider", "microsoft"),
+        ("oauth_tenant", "example.onmicrosoft.com"),
+        ("oauth_client_id", "id"),
+        ("oauth_client_secret", "client-secret"),
+    ];
+    assert!(Settings::resolve(&ini(&admin), &[]).is_ok());
+    let ceo = [("username", "ceo@example.org")];
+    for result in [
+        Settings::resolve(
+            &ini(&admin),
+            &opts(&[("username", Value::Str("ceo@example.org".into()))]),
+        ),
+        Settings::resolve(
+            &Changed {
+                admin: &admin,
+                runtime: &ceo,
+            },
+            &[],
+        ),
+        Settings::resolve(
+            &ini(&admin),
+            &opts(&[
+                ("username", Value::Str("ceo@example.org".into())),
+                ("password", Value::Str("mine".into())),
+            ]),
+        ),
+        Settings::resolve(&ini(&admin), &opts(&[("port", Value::Int(2525))])),
+    ] {
+        let msg = result.unwrap_err().to_string();
+        assert!(
+            msg.contains("the OAuth token comes from the administrator"),
+            "{msg}"
+        );
+        assert!(!msg.contains("client-secret"), "{msg}");
+    }
+}
+
+#[test]
+fn max_connections_is_the_administrators() {
+    let e = Settings::resolve(&ini(&[]), &opts(&[("max_connections", Value::Int(0))])).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("option \"max_connections\" can only be set by the administrator"),
+        "{e}"
+    );
+    assert_eq!(find("max_connections").unwrap().scope, Scope::System);
 }

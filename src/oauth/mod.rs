@@ -26,7 +26,7 @@ use serde_json::Value;
 pub use self::error::{OAuthError, Refusal, Step};
 use self::google::ServiceAccount;
 use self::http::Url;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Log target of the few lines this module writes ("token from cache, expires in N s").
 pub const LOG_TARGET: &str = "smtp::oauth";

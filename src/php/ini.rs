@@ -1,20 +1,82 @@
 //! The `smtp.*` ini entries: registered from `config::SETTINGS` (one list of names, defaults
 //! and who may set them, for the code and for PHP), read on every call, and shown by phpinfo()
 //! with the password masked.
+//!
+//! Who set a value is learnt from the stage at which PHP changes it: php.ini, PHP-FPM's pool
+//! values and Apache's server configuration are the administrator's (startup and request
+//! activation); `.user.ini`/`.htaccess` and `ini_set()` are the site's. The administrator's
+//! values are kept here, so the endpoint binding compares with them whatever a script changed.
+//! The administrator's secrets (`HIDDEN`) are kept only here: their handler refuses them to PHP,
+//! which then keeps showing the empty default, so `ini_get()` and `ini_get_all()` cannot read
+//! them back; a script's own `ini_set('smtp.password', ...)` stays its own, visible value.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CStr, CString};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::zend::IniEntryDef;
 use once_cell::sync::Lazy;
+use parking_lot::Mutex;
 
-use super::zend;
+use super::zend::{self, IniStage};
 use crate::config::{self, Caller, Scope, Settings, Value};
 use crate::error::Error;
 
-/// The settings shown as stars in phpinfo().
-const MASKED: &[&str] = &["password", "oauth_client_secret"];
+/// The administrator's secrets: never a visible ini value, shown as stars in phpinfo().
+const HIDDEN: &[&str] = &["password", "oauth_client_secret"];
+
+/// Values the administrator set for the process: php.ini and `-d` at startup, PHP-FPM's pool
+/// and FastCGI values (an FPM worker keeps them for its life, as FPM keeps the entry's value).
+static PROCESS: Lazy<Mutex<HashMap<String, String>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+thread_local! {
+    /// Values the administrator set for this request (Apache's server configuration, php.ini
+    /// `[PATH=]` sections); PHP sets them back at the end of the request.
+    static ACTIVATED: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+/// The value the administrator set for `name` (without `smtp.`), if any.
+fn admin_value(name: &str) -> Option<String> {
+    ACTIVATED
+        .with(|a| a.borrow().get(name).cloned())
+        .or_else(|| PROCESS.lock().get(name).cloned())
+}
+
+/// After each request: the administrator's values for that request are gone, even one a
+/// script's `ini_restore()` took out of PHP's list of changed entries, which PHP then does not
+/// set back at the end (Apache's `php_value` is applied at activation without locking the
+/// entry; `php_admin_value` and php.ini `[PATH=]` lock it, so there ini_restore() is refused).
+pub extern "C" fn end_request() -> i32 {
+    zend::guard("the end of a request", 0, || {
+        ACTIVATED.with(|a| a.borrow_mut().clear());
+        0
+    })
+}
+
+/// Notes who set a value; false refuses it to PHP (it keeps showing what it showed).
+fn record(name: &str, change: zend::IniChange, stage: IniStage) -> bool {
+    let value = change.value.unwrap_or_default();
+    let shown = !HIDDEN.contains(&name) || value.is_empty();
+    match stage {
+        IniStage::Startup if change.restated => true,
+        IniStage::Startup | IniStage::Activate if !change.for_request => {
+            PROCESS.lock().insert(name.to_string(), value);
+            shown
+        }
+        // Changed for this request only: set back at its end.
+        IniStage::Startup | IniStage::Activate => {
+            ACTIVATED.with(|a| a.borrow_mut().insert(name.to_string(), value));
+            shown
+        }
+        IniStage::Deactivate => {
+            ACTIVATED.with(|a| a.borrow_mut().remove(name));
+            true
+        }
+        IniStage::Runtime | IniStage::Htaccess | IniStage::Shutdown => true,
+    }
+}
 
 /// `smtp.<name>` for every setting, made once: settings are resolved on every send.
 static FULL_NAMES: Lazy<Vec<(&'static str, String)>> = Lazy::new(|| {
@@ -63,27 +125,48 @@ pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Setti
         struct Reader<'a>(&'a dyn Fn(&str, bool) -> Option<String>);
         impl config::Ini for Reader<'_> {
             fn get(&self, name: &str) -> Option<String> {
-                full_name(name).and_then(|f| (self.0)(f, false))
+                let shown = full_name(name).and_then(|f| (self.0)(f, false));
+                // An empty hidden entry: the administrator's secret, if there is one.
+                match shown {
+                    Some(v) if HIDDEN.contains(&name) && v.is_empty() => admin_value(name),
+                    shown => shown,
+                }
             }
             fn admin(&self, name: &str) -> Option<String> {
-                full_name(name).and_then(|f| (self.0)(f, true))
+                admin_value(name)
             }
         }
         Settings::resolve_for(&Reader(get), options, caller)
     })
 }
 
-/// Values are validated when used (with a message naming the setting), so any string is
-/// accepted here. Without an on_modify handler PHP refuses ini_restore() at run time.
-unsafe extern "C" fn accept_any_value(
-    _entry: *mut zend_ini_entry,
-    _new_value: *mut zend_string,
+/// Values are validated when used (with a message naming the setting), so any value is
+/// accepted here, except an administrator's secret, which is kept out of PHP's sight (see the
+/// module comment). Without an on_modify handler PHP refuses ini_restore() at run time.
+unsafe extern "C" fn on_modify(
+    entry: *mut zend_ini_entry,
+    new_value: *mut zend_string,
     _arg1: *mut c_void,
     _arg2: *mut c_void,
     _arg3: *mut c_void,
-    _stage: c_int,
+    stage: c_int,
 ) -> c_int {
-    0
+    const SUCCESS: c_int = 0;
+    const FAILURE: c_int = -1;
+    // SAFETY: the pointers PHP passed to this handler.
+    let change = unsafe { zend::ini_change(entry, new_value) };
+    zend::guard("an ini setting", SUCCESS, move || {
+        let (Some(change), Some(stage)) = (change, IniStage::from_raw(stage)) else {
+            return SUCCESS;
+        };
+        let full = change.name.clone();
+        let name = full.strip_prefix("smtp.").unwrap_or(&full);
+        if record(name, change, stage) {
+            SUCCESS
+        } else {
+            FAILURE
+        }
+    })
 }
 
 /// phpinfo() shows a secret as stars (or "no value"), never the value.
@@ -91,7 +174,12 @@ unsafe extern "C" fn display_masked(entry: *mut zend_ini_entry, display_type: c_
     zend::guard("phpinfo()", (), || {
         // SAFETY: PHP passes the entry being displayed.
         let value = unsafe { zend::displayed_value(entry, display_type) };
-        let set = value.is_some_and(|v| !v.is_empty());
+        // SAFETY: as above.
+        let name = unsafe { zend::ini_entry_name(entry) };
+        let admins = name
+            .and_then(|n| admin_value(n.strip_prefix("smtp.").unwrap_or(&n)))
+            .is_some_and(|v| !v.is_empty());
+        let set = admins || value.is_some_and(|v| !v.is_empty());
         ext_php_rs::php_print!("{}", if set { "********" } else { "no value" });
     });
 }
@@ -114,8 +202,8 @@ pub fn register(module_number: i32) {
                     leak(s.default.to_string()),
                     permission,
                 );
-                def.on_modify = Some(accept_any_value);
-                if MASKED.contains(&s.name) {
+                def.on_modify = Some(on_modify);
+                if HIDDEN.contains(&s.name) {
                     def.displayer = Some(display_masked);
                 }
                 def

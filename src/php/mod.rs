@@ -48,4 +48,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     functions::register(module.name("smtp"))
         .info_function(info::module_info)
         .shutdown_function(shutdown)
+        .post_deactivate_function(ini::end_request)
 }

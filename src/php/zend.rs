@@ -130,6 +130,89 @@ pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -
     f(&get)
 }
 
+/// When PHP calls an ini entry's on_modify handler (`ZEND_INI_STAGE_*` in Zend/zend_ini.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IniStage {
+    /// Module startup: php.ini, `-d`.
+    Startup,
+    Shutdown,
+    /// Request start: php.ini `[PATH=]`/`[HOST=]` sections, Apache's `php_value` and
+    /// `php_admin_value` from the server configuration (each for that request); and PHP-FPM's
+    /// pool `php_value`/`php_admin_value` and FastCGI `PHP_VALUE`/`PHP_ADMIN_VALUE`, which FPM
+    /// applies with this stage as the worker's own values.
+    Activate,
+    /// Request end: a changed entry is set back.
+    Deactivate,
+    /// `ini_set()`, `ini_restore()`.
+    Runtime,
+    /// `.user.ini`, `.htaccess`: files the site owner writes.
+    Htaccess,
+}
+
+impl IniStage {
+    pub fn from_raw(stage: c_int) -> Option<IniStage> {
+        Some(match stage {
+            1 => IniStage::Startup,
+            2 => IniStage::Shutdown,
+            4 => IniStage::Activate,
+            8 => IniStage::Deactivate,
+            16 => IniStage::Runtime,
+            32 => IniStage::Htaccess,
+            _ => return None,
+        })
+    }
+}
+
+/// What an on_modify handler is told about a change.
+pub struct IniChange {
+    /// The entry's full name, e.g. `smtp.password`.
+    pub name: String,
+    pub value: Option<String>,
+    /// The new value is the very string the entry holds now: PHP only re-announces it (right
+    /// after a handler refused a startup value, registration keeps the default; a ZTS thread
+    /// refreshing its caches). That is no one setting anything.
+    pub restated: bool,
+    /// The entry is changed for this request only (PHP keeps the value to set back at the end).
+    /// Unchanged: the new value becomes the process's own, as PHP-FPM's pool and FastCGI
+    /// values do, which FPM applies once per worker at the activation stage.
+    pub for_request: bool,
+}
+
+/// What an on_modify handler is told.
+///
+/// # Safety
+/// `entry` and `new_value` are the pointers PHP passed to the on_modify handler.
+pub unsafe fn ini_change(
+    entry: *mut zend_ini_entry,
+    new_value: *mut zend_string,
+) -> Option<IniChange> {
+    // SAFETY: PHP passes its entry (name always set) and the new value, a zend_string or null.
+    // zend_alter_ini_entry_ex marks the entry modified before it calls the handler.
+    unsafe {
+        let e = entry.as_ref()?;
+        Some(IniChange {
+            name: String::from_utf8_lossy(e.name.as_ref()?.as_bytes()).into_owned(),
+            value: new_value
+                .as_ref()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            restated: std::ptr::eq(new_value, e.value),
+            for_request: e.modified != 0,
+        })
+    }
+}
+
+/// The name of an ini entry (e.g. `smtp.password`).
+///
+/// # Safety
+/// `entry` is a pointer PHP passed to an ini handler or displayer.
+pub unsafe fn ini_entry_name(entry: *mut zend_ini_entry) -> Option<String> {
+    // SAFETY: PHP's entry; its name is a zend_string.
+    unsafe {
+        let name = entry.as_ref()?.name.as_ref()?;
+        Some(String::from_utf8_lossy(name.as_bytes()).into_owned())
+    }
+}
+
 /// The value shown for an ini entry in phpinfo(): the current one, or for the master column
 /// the value php.ini set, as PHP's own displayer does.
 ///

@@ -1,6 +1,7 @@
 //! Secrets: a type that never prints itself, where a password comes from (the value, a file, or
 //! an environment variable), and a fingerprint that tells two secrets apart without keeping
-//! either.
+//! either. A leaf: it imports nothing of the project, so settings, tokens and the pool can all
+//! use it without forming a circle.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,7 +10,20 @@ use std::time::SystemTime;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use crate::error::{Error, Result};
+/// Why a secret could not be read: the sentence names the setting and the file or variable,
+/// never the secret. Settings turn it into their configuration error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretError(pub String);
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+type Result<T> = std::result::Result<T, SecretError>;
 
 /// A password or token: never shown by `Debug` or `Display`, so it cannot leak into logs or
 /// messages.
@@ -67,7 +81,7 @@ pub fn from_file(path: &str, what: &str) -> Result<Secret> {
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             other => other.to_string(),
         };
-        Error::Config(format!(
+        SecretError(format!(
             "{what} \"{path}\" cannot be read ({why}); it must be readable by the PHP worker's user"
         ))
     };
@@ -81,7 +95,7 @@ pub fn from_file(path: &str, what: &str) -> Result<Secret> {
     let first = text.split(|&b| b == b'\n').next().unwrap_or_default();
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let line = String::from_utf8(first.to_vec())
-        .map_err(|_| Error::Config(format!("{what} \"{path}\" is not UTF-8 text")))?;
+        .map_err(|_| SecretError(format!("{what} \"{path}\" is not UTF-8 text")))?;
     let secret = Secret::new(line);
     FILES
         .lock()
@@ -92,7 +106,7 @@ pub fn from_file(path: &str, what: &str) -> Result<Secret> {
 /// The value of the environment variable `name`.
 pub fn from_env(name: &str, what: &str) -> Result<Secret> {
     std::env::var(name).map(Secret::new).map_err(|_| {
-        Error::Config(format!(
+        SecretError(format!(
             "{what} names the environment variable \"{name}\", which is not set for this PHP \
              process (for PHP-FPM: env[{name}] in the pool, with clear_env)"
         ))
