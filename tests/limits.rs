@@ -169,9 +169,10 @@ fn max_connections_waits_for_a_slot_and_gives_up_after_timeout() {
     use smtp::slots;
     let srv = FaultServer::start(&[]);
     let s = srv.settings(&[("max_connections", "1"), ("timeout", "0.5")]);
-    let key = slots::SlotKey::of(&s);
     let budget = smtp::transport::Budget::new(Duration::from_secs(5), None);
-    let held = slots::acquire(&key, &s, 1, &budget).expect("the only slot");
+    let held = slots::acquire(&s, 1, &budget)
+        .expect("the only slot")
+        .expect("a usable slot directory");
     let (e, _) = send_fails(&s, &simple("a@example.test", 1), Duration::from_secs(1));
     assert!(matches!(e, Error::SlotsBusy { max: 1, .. }), "{e:?}");
     assert!(e.to_string().contains("smtp.max_connections"), "{e}");
