@@ -516,3 +516,56 @@ fn refused_recipient_does_not_leak_into_the_next_send() {
 fn id(n: usize) -> String {
     format!("<msg-{n}.{}@test.example>", std::process::id())
 }
+
+#[test]
+fn at_most_pool_size_connections_are_kept_the_least_recently_used_goes() {
+    // On main every (server, account) kept its connection until that key was used again.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let base = pooled("5");
+    let as_user =
+        |user: &'static str| srv.settings(&with(&base, &[("pool_size", "2"), ("username", user)]));
+    let before = pool::stats();
+    pool::send(&as_user("a"), &msg(1)).expect("send");
+    pool::send(&as_user("b"), &msg(2)).expect("send");
+    pool::send(&as_user("c"), &msg(3)).expect("send");
+    // a's connection (the least recently used) went with QUIT when c's was kept.
+    srv.wait_transcript("connection 1 QUIT", |t| t.contains("1 C: QUIT"));
+    assert!(!srv.transcript().contains("2 C: QUIT"));
+    pool::send(&as_user("b"), &msg(4)).expect("send");
+    pool::send(&as_user("a"), &msg(5)).expect("send");
+    let conns: Vec<i64> = srv
+        .wait_messages(5)
+        .iter()
+        .map(|m| m.connection())
+        .collect();
+    assert_eq!(conns, [1, 2, 3, 2, 4]);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.connections_reused),
+        (4, 1),
+        "{d:?}"
+    );
+    // Now c's went (b and a were used after it).
+    srv.wait_transcript("connection 3 QUIT", |t| t.contains("3 C: QUIT"));
+    pool::shutdown();
+}
+
+#[test]
+fn an_idle_connection_in_a_slot_closes_at_its_idle_limit_without_a_call() {
+    // The slot must not stay taken by a connection nobody may use any more. On main it stayed
+    // open (and in its slot) until the next send of this process.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(
+        &pooled("5"),
+        &[("pool_idle_timeout", "0.3"), ("max_connections", "1")],
+    ));
+    pool::send(&s, &msg(1)).expect("send");
+    srv.wait_transcript("connection 1 closed by the reaper", |t| {
+        t.contains("1 C: QUIT") || t.contains("1 CLOSE")
+    });
+    let budget = smtp::transport::Budget::new(Duration::from_millis(100), None);
+    let slot = smtp::slots::acquire(&s, 1, &budget).expect("the slot is free again");
+    assert!(slot.is_some());
+}
