@@ -132,12 +132,3 @@ pub fn close_fd(fd: i32) {
         libc::close(fd);
     }
 }
-
-/// `fchown()`: gives a file root made to the owner of its directory.
-pub fn fchown(f: &File, uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: a valid open file descriptor, borrowed for the call.
-    match unsafe { libc::fchown(f.as_raw_fd(), uid, gid) } {
-        0 => Ok(()),
-        _ => Err(io::Error::last_os_error()),
-    }
-}

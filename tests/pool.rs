@@ -569,3 +569,36 @@ fn an_idle_connection_in_a_slot_closes_at_its_idle_limit_without_a_call() {
     let slot = smtp::slots::acquire(&s, 1, &budget).expect("the slot is free again");
     assert!(slot.is_some());
 }
+
+#[test]
+fn a_forked_child_that_lives_on_holds_none_of_our_slots() {
+    // On main the child's copy of the slot file kept the flock() while it lived: the parent,
+    // its own connection closed, waited out smtp.timeout ("all 1 connections ... in use").
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(&pooled("5"), &[("max_connections", "1")]));
+    pool::send(&s, &msg(1)).expect("send");
+    // SAFETY: the child only sleeps and leaves with _exit (async-signal-safe calls only).
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::sleep(5);
+            libc::_exit(0);
+        }
+    }
+    // The parent closes its connection (QUIT, slot let go) and wants the slot back at once.
+    pool::shutdown();
+    let budget = smtp::transport::Budget::new(Duration::from_millis(500), None);
+    let slot = smtp::slots::acquire(&s, 1, &budget);
+    // SAFETY: a child of ours; kill and reap it whatever the outcome.
+    unsafe {
+        libc::kill(child, libc::SIGKILL);
+        libc::waitpid(child, std::ptr::null_mut(), 0);
+    }
+    assert!(
+        matches!(slot, Ok(Some(_))),
+        "the child held the slot: {slot:?}"
+    );
+}

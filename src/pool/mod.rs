@@ -148,7 +148,8 @@ impl Pool {
 static POOL: Mutex<Pool> = Mutex::new(Pool::new(0));
 
 /// Runs `f` on the pool under its lock. `f` does bookkeeping only; what it takes out is
-/// closed by the caller, after the lock is let go.
+/// closed by the caller, after the lock is let go. (A slot file closed under the lock would
+/// also wait for a fork under way, whose prepare handler waits for this lock: a deadlock.)
 fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
     watch_forks();
     let (out, inherited) = {

@@ -77,9 +77,6 @@ pub fn default_dir() -> PathBuf {
 /// A usable slot directory.
 struct Dir {
     path: PathBuf,
-    /// Root making files in another user's directory gives them to that user, so that the
-    /// user's own processes can open them too.
-    give_to: Option<(u32, u32)>,
 }
 
 /// The slot directory for these settings, made if missing; or what is wrong with it.
@@ -125,8 +122,7 @@ fn dir(s: &Settings) -> std::result::Result<Dir, String> {
     if let Some(why) = why {
         return Err(format!("{} {why}", path.display()));
     }
-    let give_to = (me == 0 && meta.uid() != 0).then(|| (meta.uid(), meta.gid()));
-    Ok(Dir { path, give_to })
+    Ok(Dir { path })
 }
 
 fn open(dir: &Dir, name: &str) -> std::result::Result<Held, String> {
@@ -147,11 +143,6 @@ fn open(dir: &Dir, name: &str) -> std::result::Result<Held, String> {
             dir.path.display()
         )
     })?;
-    if let Some((uid, gid)) = dir.give_to {
-        if let Err(e) = crate::sys::fchown(held.file(), uid, gid) {
-            log::debug!("cannot give {} to user id {uid}: {e}", path.display());
-        }
-    }
     Ok(held)
 }
 
