@@ -602,3 +602,67 @@ fn a_forked_child_that_lives_on_holds_none_of_our_slots() {
         "the child held the slot: {slot:?}"
     );
 }
+
+#[test]
+fn three_hundred_forks_beside_the_reaper_never_leave_the_child_locked_out() {
+    // 60 idle connections in slots keep the reaper busy (on main it held the pool's lock across
+    // its open/flock calls, and a child forked meanwhile hung at its first call or at exit: a
+    // few in 300). Each child uses the pool once and shuts it down, as PHP does at exit.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let base = pooled("30");
+    let users: Vec<String> = (1..=60).map(|n| format!("user{n}")).collect();
+    let all: Vec<_> = users
+        .iter()
+        .map(|u| {
+            srv.settings(&with(
+                &base,
+                &[
+                    ("max_connections", "1"),
+                    ("pool_size", "64"),
+                    ("username", u),
+                ],
+            ))
+        })
+        .collect();
+    for (n, s) in all.iter().enumerate() {
+        pool::send(s, &msg(n)).expect("send");
+    }
+    let (mut hung, mut failed) = (0, 0);
+    for _ in 0..300 {
+        // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves
+        // with _exit; the parent reaps it.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork failed");
+        if child == 0 {
+            let fresh = pool::stats() == Stats::default();
+            pool::shutdown();
+            // SAFETY: leaves without running the test harness's exit code.
+            unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        let exited = wait_until(Duration::from_secs(10), || {
+            // SAFETY: our child; WNOHANG returns at once.
+            let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+            (r == child).then_some(())
+        });
+        if exited.is_none() {
+            hung += 1;
+            // SAFETY: our child, stuck: kill and reap it.
+            unsafe {
+                libc::kill(child, libc::SIGKILL);
+                libc::waitpid(child, &mut status, 0);
+            }
+        } else if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            failed += 1;
+        }
+    }
+    assert_eq!((hung, failed), (0, 0), "hung, failed of 300 children");
+    // The parent's connections are untouched by its children: all 60 still carry mail.
+    let before = pool::stats();
+    for (n, s) in all.iter().enumerate() {
+        pool::send(s, &msg(100 + n)).expect("send");
+    }
+    assert_eq!(delta(before).connections_reused, 60);
+    pool::shutdown();
+}
