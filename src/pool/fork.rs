@@ -10,7 +10,7 @@
 //! - the child handler counts a fork generation; the pool, at its next use in the child,
 //!   forgets what it holds from an older generation (closes its copies of the sockets, no QUIT);
 //! - fork never happens while the pool's lock is held by another thread (the prepare handler
-//!   takes it, see `pool::lock_for_fork`), nor between opening a slot file and registering it
+//!   takes it, see `pool::before_fork`), nor between opening a slot file and registering it
 //!   (`section`), so the child finds neither a lock nobody will release nor a descriptor
 //!   nobody knows of.
 
