@@ -14,10 +14,12 @@ pub mod message;
 pub mod oauth;
 pub mod pool;
 pub mod secret;
-pub mod slots;
 pub mod sys;
 pub mod tls;
 pub mod transport;
+
+/// `smtp.max_connections` slots belong to the pool; the PHP module and the tests name them here.
+pub use pool::slots;
 
 #[cfg(feature = "php")]
 pub mod php;

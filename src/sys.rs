@@ -107,3 +107,28 @@ pub fn relisten(l: &std::net::TcpListener, backlog: i32) -> io::Result<()> {
         _ => Err(io::Error::last_os_error()),
     }
 }
+
+/// Registers fork handlers: `prepare` runs in the parent just before `fork()`, `parent` in the
+/// parent after it, `child` in the new child (where only async-signal-safe calls are allowed).
+/// glibc's `pthread_atfork` (from libc_nonshared.a, linked into this library) records the
+/// library's handle, so the handlers go away if PHP unloads the extension.
+pub fn atfork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern "C" fn()) -> bool {
+    // SAFETY: three valid function pointers that live as long as the library; they neither
+    // unwind nor take arguments.
+    unsafe {
+        libc::pthread_atfork(
+            Some(prepare as unsafe extern "C" fn()),
+            Some(parent as unsafe extern "C" fn()),
+            Some(child as unsafe extern "C" fn()),
+        ) == 0
+    }
+}
+
+/// `close()` of a raw descriptor, for a fork child handler (async-signal-safe, no lock).
+pub fn close_fd(fd: i32) {
+    // SAFETY: the caller owns `fd` in this process and forgets every other handle to it; close()
+    // is async-signal-safe. Its error (EBADF, EINTR) leaves nothing to undo.
+    unsafe {
+        libc::close(fd);
+    }
+}

@@ -169,9 +169,10 @@ fn max_connections_waits_for_a_slot_and_gives_up_after_timeout() {
     use smtp::slots;
     let srv = FaultServer::start(&[]);
     let s = srv.settings(&[("max_connections", "1"), ("timeout", "0.5")]);
-    let key = slots::SlotKey::of(&s);
     let budget = smtp::transport::Budget::new(Duration::from_secs(5), None);
-    let held = slots::acquire(&key, &s, 1, &budget).expect("the only slot");
+    let held = slots::acquire(&s, 1, &budget)
+        .expect("the only slot")
+        .expect("a usable slot directory");
     let (e, _) = send_fails(&s, &simple("a@example.test", 1), Duration::from_secs(1));
     assert!(matches!(e, Error::SlotsBusy { max: 1, .. }), "{e:?}");
     assert!(e.to_string().contains("smtp.max_connections"), "{e}");
@@ -202,4 +203,108 @@ fn a_host_list_is_parsed_with_ports_and_prefixes() {
         ]
     );
     assert_eq!(s.host, "a.example.org");
+}
+
+/// Settings for account `n` of a pooled server (accounts are pool keys: one kept connection
+/// each).
+fn account(port: u16, n: usize, extra: &[(&str, &str)]) -> smtp::config::Settings {
+    let user = format!("user{n}");
+    let mut ini = vec![("pool", "1"), ("username", user.as_str())];
+    ini.extend_from_slice(extra);
+    settings(port, &ini)
+}
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Run by `three_hundred_accounts_under_256_descriptors` in a process of its own, under
+/// RLIMIT_NOFILE=256.
+#[test]
+#[ignore = "run by three_hundred_accounts_under_256_descriptors under prlimit"]
+fn three_hundred_accounts_child() {
+    let port: u16 = std::env::var("SMTP_TEST_PORT").unwrap().parse().unwrap();
+    let base = open_descriptors();
+    let mut most = base;
+    for n in 1..=300 {
+        pool::send(&account(port, n, &[]), &simple("a@example.test", n))
+            .unwrap_or_else(|e| panic!("account {n}: {e}"));
+        most = most.max(open_descriptors());
+    }
+    // The kept connections (smtp.pool_size, 8) and a few of the runtime's own.
+    assert!(
+        most <= base + 8 + 4,
+        "{most} descriptors open, {base} at the start"
+    );
+    // PHP's own files still open.
+    let f = std::fs::File::open("/proc/self/status").expect("a file can still be opened");
+    drop(f);
+    println!("DESCRIPTORS base={base} most={most}");
+}
+
+#[test]
+fn three_hundred_accounts_under_256_descriptors() {
+    // On main each account kept its connection forever: send 252 failed with "Too many open
+    // files". The pool keeps smtp.pool_size of them and QUITs the least recently used.
+    let srv = FaultServer::start(&[]);
+    let out = std::process::Command::new("prlimit")
+        .arg("--nofile=256:256")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "three_hundred_accounts_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env("SMTP_TEST_PORT", srv.port.to_string())
+        .output()
+        .expect("prlimit");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    let figures = text.lines().find(|l| l.contains("DESCRIPTORS"));
+    println!("{}", figures.unwrap_or_default());
+    assert_eq!(srv.wait_messages(300).len(), 300);
+    // The evicted connections said goodbye.
+    assert!(srv.commands("QUIT") >= 300 - 8, "{}", srv.commands("QUIT"));
+}
+
+#[test]
+fn a_server_at_its_connection_limit_gets_our_idle_connections_back() {
+    // Postfix's default smtpd_client_connection_count_limit: 50 from one client. This process
+    // keeps 50 idle connections (one per account) to it; accounts 51 and 52 need one more.
+    // On main each of them failed after waiting out smtp.max_time ("refuses more connections").
+    let srv = FaultServer::start(&["--max-connections", "50"]);
+    let extra = [("pool_size", "64"), ("max_time", "5")];
+    for n in 1..=50 {
+        pool::send(&account(srv.port, n, &extra), &simple("a@example.test", n))
+            .unwrap_or_else(|e| panic!("account {n}: {e}"));
+    }
+    for n in 51..=52 {
+        let started = Instant::now();
+        pool::send(&account(srv.port, n, &extra), &simple("a@example.test", n))
+            .unwrap_or_else(|e| panic!("account {n}: {e}"));
+        // Not the 5 s of back-off until max_time: a generous bound.
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(4), "account {n} took {took:?}");
+    }
+    assert_eq!(srv.wait_messages(52).len(), 52);
+    let t = srv.transcript();
+    assert!(
+        t.contains("too many connections"),
+        "the limit was never reached"
+    );
+    assert!(srv.commands("QUIT") >= 1, "no idle connection was closed");
+    let peak: usize = std::fs::read_to_string(srv.record_dir().join("peak"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(peak <= 50, "peak {peak}");
+    pool::shutdown();
 }

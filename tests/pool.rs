@@ -516,3 +516,153 @@ fn refused_recipient_does_not_leak_into_the_next_send() {
 fn id(n: usize) -> String {
     format!("<msg-{n}.{}@test.example>", std::process::id())
 }
+
+#[test]
+fn at_most_pool_size_connections_are_kept_the_least_recently_used_goes() {
+    // On main every (server, account) kept its connection until that key was used again.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let base = pooled("5");
+    let as_user =
+        |user: &'static str| srv.settings(&with(&base, &[("pool_size", "2"), ("username", user)]));
+    let before = pool::stats();
+    pool::send(&as_user("a"), &msg(1)).expect("send");
+    pool::send(&as_user("b"), &msg(2)).expect("send");
+    pool::send(&as_user("c"), &msg(3)).expect("send");
+    // a's connection (the least recently used) went with QUIT when c's was kept.
+    srv.wait_transcript("connection 1 QUIT", |t| t.contains("1 C: QUIT"));
+    assert!(!srv.transcript().contains("2 C: QUIT"));
+    pool::send(&as_user("b"), &msg(4)).expect("send");
+    pool::send(&as_user("a"), &msg(5)).expect("send");
+    let conns: Vec<i64> = srv
+        .wait_messages(5)
+        .iter()
+        .map(|m| m.connection())
+        .collect();
+    assert_eq!(conns, [1, 2, 3, 2, 4]);
+    let d = delta(before);
+    assert_eq!(
+        (d.connections_opened, d.connections_reused),
+        (4, 1),
+        "{d:?}"
+    );
+    // Now c's went (b and a were used after it).
+    srv.wait_transcript("connection 3 QUIT", |t| t.contains("3 C: QUIT"));
+    pool::shutdown();
+}
+
+#[test]
+fn an_idle_connection_in_a_slot_closes_at_its_idle_limit_without_a_call() {
+    // The slot must not stay taken by a connection nobody may use any more. On main it stayed
+    // open (and in its slot) until the next send of this process.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(
+        &pooled("5"),
+        &[("pool_idle_timeout", "0.3"), ("max_connections", "1")],
+    ));
+    pool::send(&s, &msg(1)).expect("send");
+    srv.wait_transcript("connection 1 closed by the reaper", |t| {
+        t.contains("1 C: QUIT") || t.contains("1 CLOSE")
+    });
+    let budget = smtp::transport::Budget::new(Duration::from_millis(100), None);
+    let slot = smtp::slots::acquire(&s, 1, &budget).expect("the slot is free again");
+    assert!(slot.is_some());
+}
+
+#[test]
+fn a_forked_child_that_lives_on_holds_none_of_our_slots() {
+    // On main the child's copy of the slot file kept the flock() while it lived: the parent,
+    // its own connection closed, waited out smtp.timeout ("all 1 connections ... in use").
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&with(&pooled("5"), &[("max_connections", "1")]));
+    pool::send(&s, &msg(1)).expect("send");
+    // SAFETY: the child only sleeps and leaves with _exit (async-signal-safe calls only).
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::sleep(5);
+            libc::_exit(0);
+        }
+    }
+    // The parent closes its connection (QUIT, slot let go) and wants the slot back at once.
+    pool::shutdown();
+    let budget = smtp::transport::Budget::new(Duration::from_millis(500), None);
+    let slot = smtp::slots::acquire(&s, 1, &budget);
+    // SAFETY: a child of ours; kill and reap it whatever the outcome.
+    unsafe {
+        libc::kill(child, libc::SIGKILL);
+        libc::waitpid(child, std::ptr::null_mut(), 0);
+    }
+    assert!(
+        matches!(slot, Ok(Some(_))),
+        "the child held the slot: {slot:?}"
+    );
+}
+
+#[test]
+fn three_hundred_forks_beside_the_reaper_never_leave_the_child_locked_out() {
+    // 60 idle connections in slots keep the reaper busy (on main it held the pool's lock across
+    // its open/flock calls, and a child forked meanwhile hung at its first call or at exit: a
+    // few in 300). Each child uses the pool once and shuts it down, as PHP does at exit.
+    let _g = serial();
+    let srv = FaultServer::start(&[]);
+    let base = pooled("30");
+    let users: Vec<String> = (1..=60).map(|n| format!("user{n}")).collect();
+    let all: Vec<_> = users
+        .iter()
+        .map(|u| {
+            srv.settings(&with(
+                &base,
+                &[
+                    ("max_connections", "1"),
+                    ("pool_size", "64"),
+                    ("username", u),
+                ],
+            ))
+        })
+        .collect();
+    for (n, s) in all.iter().enumerate() {
+        pool::send(s, &msg(n)).expect("send");
+    }
+    let (mut hung, mut failed) = (0, 0);
+    for _ in 0..300 {
+        // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves
+        // with _exit; the parent reaps it.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork failed");
+        if child == 0 {
+            let fresh = pool::stats() == Stats::default();
+            pool::shutdown();
+            // SAFETY: leaves without running the test harness's exit code.
+            unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        let exited = wait_until(Duration::from_secs(10), || {
+            // SAFETY: our child; WNOHANG returns at once.
+            let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+            (r == child).then_some(())
+        });
+        if exited.is_none() {
+            hung += 1;
+            // SAFETY: our child, stuck: kill and reap it.
+            unsafe {
+                libc::kill(child, libc::SIGKILL);
+                libc::waitpid(child, &mut status, 0);
+            }
+        } else if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            failed += 1;
+        }
+    }
+    assert_eq!((hung, failed), (0, 0), "hung, failed of 300 children");
+    // The parent's connections are untouched by its children: all 60 still carry mail.
+    let before = pool::stats();
+    for (n, s) in all.iter().enumerate() {
+        pool::send(s, &msg(100 + n)).expect("send");
+    }
+    assert_eq!(delta(before).connections_reused, 60);
+    pool::shutdown();
+}

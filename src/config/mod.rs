@@ -77,6 +77,8 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("oauth_scope", "", Scope::System),
     setting("oauth_key_file", "", Scope::System),
     setting("max_connections", "0", Scope::System),
+    setting("pool_size", "8", Scope::System),
+    setting("slot_dir", "", Scope::System),
     setting("chunking", "auto", Scope::Request),
     setting("override_mail", "0", Scope::Request),
     setting("pool", "1", Scope::Request),
@@ -177,6 +179,9 @@ pub struct Settings {
     pub chunking: bool,
     /// At most this many connections per server and account from this machine (0 = no cap).
     pub max_connections: u32,
+    /// `smtp.slot_dir`: where the `max_connections` slot files go (`None`: a per-user directory
+    /// under the temporary directory).
+    pub slot_dir: Option<PathBuf>,
     /// Where XOAUTH2 gets its tokens (`smtp.oauth_*`); `None`: the token is `password`.
     pub oauth: Option<OAuthSettings>,
     pub pool: PoolSettings,
@@ -193,6 +198,8 @@ pub struct PoolSettings {
     pub idle_timeout: Duration,
     /// A connection that carried this many messages is replaced by a new one.
     pub max_messages: u32,
+    /// At most this many kept connections per process (the least recently used goes first).
+    pub size: usize,
 }
 
 /// Who passes the per-call options.
@@ -359,7 +366,13 @@ impl Settings {
                     ))
                 }
             },
+            slot_dir: Some(PathBuf::from(text("slot_dir")?.trim()))
+                .filter(|p| !p.as_os_str().is_empty()),
             pool: PoolSettings {
+                size: match parse_seconds("pool_size", get("pool_size"), 1.0)? {
+                    d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as usize,
+                    _ => return Err(Error::Config("pool_size must be a whole number".into())),
+                },
                 enabled: parse_bool("pool", get("pool"))?,
                 ping_after: parse_seconds("pool_ping_after", get("pool_ping_after"), 0.0)?,
                 idle_timeout: parse_seconds("pool_idle_timeout", get("pool_idle_timeout"), 0.0)?,

@@ -56,8 +56,6 @@ pub struct Connection {
     /// `smtp.chunking`: BDAT when the server offers CHUNKING.
     chunking: bool,
     in_step: bool,
-    /// The `smtp.max_connections` slot this connection holds (released when it is dropped).
-    slot: Option<crate::slots::Slot>,
     pub facts: Facts,
     /// Messages accepted on this connection.
     pub messages: u32,
@@ -96,7 +94,6 @@ impl Connection {
             caps: Capabilities::default(),
             chunking: s.chunking,
             in_step: false,
-            slot: None,
             facts: Facts::default(),
             messages: 0,
             last_used: Instant::now(),
@@ -125,15 +122,6 @@ impl Connection {
     /// thread, where nothing may reach PHP's error log).
     pub fn quiet(&mut self) {
         self.debug = false;
-    }
-
-    /// Keeps an `smtp.max_connections` slot for as long as the connection lives.
-    pub fn hold(&mut self, slot: crate::slots::Slot) {
-        self.slot = Some(slot);
-    }
-
-    pub fn holds_slot(&self) -> bool {
-        self.slot.is_some()
     }
 
     /// The server this connection talks to, as `host:port`.
@@ -211,17 +199,24 @@ impl Connection {
 
     /// Says goodbye without waiting for the answer (as Postfix's smtp_skip_quit_response):
     /// the mail is already accepted, and the 221 would cost a round trip.
-    ///
-    /// Except in an `smtp.max_connections` slot: the slot goes to another process as soon as
-    /// this connection is dropped, and a server that counts connections (and refuses one too
-    /// many) must have seen this one end first. So the server's own close is awaited (its 221,
-    /// then end of stream; one second at most) before the slot is let go.
-    pub fn quit(mut self) {
+    pub fn quit(self) {
+        self.say_quit(false);
+    }
+
+    /// As `quit`, then awaits the server's own close (its 221, then end of stream; one second
+    /// at most): for a connection whose end another process or connection is waiting for (an
+    /// `smtp.max_connections` slot, a server that counts connections), which the server must
+    /// have seen end first.
+    pub fn quit_and_await_close(self) {
+        self.say_quit(true);
+    }
+
+    fn say_quit(mut self, await_close: bool) {
         let deadline = Budget::new(std::time::Duration::from_millis(200), None).step();
         let cmd = Quit.to_string();
         self.wire(format_args!("C: {}", cmd.trim_end()));
         if self.stream.write_all(cmd.as_bytes(), deadline).is_ok() {
-            if self.slot.is_some() {
+            if await_close {
                 let until = Budget::new(std::time::Duration::from_secs(1), None).step();
                 while matches!(self.stream.read(&mut self.scratch, until), Ok(n) if n > 0) {}
             }
