@@ -94,7 +94,6 @@ fn main() {
     let soak = Duration::from_secs(env_num("REFERENCE_SOAK_SECS", 0));
     let n = env_num("REFERENCE_CASES", DEFAULT_CASES as u64) as usize;
     let regressions_file = root.join("tests/reference/regressions.jsonl");
-    let regressions = read_regressions(&regressions_file);
 
     let t0 = Instant::now();
     let mut seed = env_num("REFERENCE_SEED", DEFAULT_SEED);
@@ -102,6 +101,8 @@ fn main() {
     let mut round = 0;
     loop {
         round += 1;
+        // Read each round: a soak replays what the rounds before it added.
+        let regressions = read_regressions(&regressions_file);
         let generated = gen::cases(seed, n);
         let mut all: Vec<(String, &Case)> = regressions
             .iter()
@@ -205,10 +206,17 @@ fn read_regressions(path: &Path) -> Vec<Case> {
 /// that a soak on a branch with a known difference adds one case for it, not hundreds.
 fn persist(path: &Path, known: &[Case], failures: &[(Case, String)], seed: u64) {
     let mut text = fs::read_to_string(path).unwrap_or_default();
-    // A soak note is "soak, seed 0x...: <first problem>".
+    // A note is "<why kept> (...): <first problem>" ("soak (seed 0x...): ...").
     let mut kinds: Vec<String> = known
         .iter()
-        .map(|k| kind(k.note.split_once(": ").map_or("", |(_, p)| p)))
+        .map(|k| {
+            kind(
+                k.note
+                    .split_once("): ")
+                    .or(k.note.split_once(": "))
+                    .map_or("", |(_, p)| p),
+            )
+        })
         .collect();
     let mut added = 0;
     for (c, first_problem) in failures {
@@ -218,7 +226,7 @@ fn persist(path: &Path, known: &[Case], failures: &[(Case, String)], seed: u64) 
         }
         kinds.push(k);
         let mut c = c.clone();
-        c.note = format!("soak, seed {seed:#x}: {first_problem}");
+        c.note = format!("soak (seed {seed:#x}): {first_problem}");
         let mut v = c.to_json(0);
         v.as_object_mut().expect("object").remove("id");
         text.push_str(&serde_json::to_string(&v).expect("json"));
@@ -232,18 +240,32 @@ fn persist(path: &Path, known: &[Case], failures: &[(Case, String)], seed: u64) 
     );
 }
 
-/// "decoded bodies differ at octet 12 of 30/31: reference \"...\"" -> "decoded bodies
-/// differ at octet  of /: reference".
+/// The kind of a difference, coarse on purpose (one regression case per kind): its first
+/// problem without quoted values, numbers, or anything from the first `[`, `(`, `{` or `<`
+/// on, and with a field name in front of ": reference" or ": the extension's field names"
+/// replaced by `<field>` ("the extension delivered 2 \"Cc\" field(s) ..." -> "the extension
+/// delivered field").
 fn kind(problem: &str) -> String {
-    problem
-        .split(['"', '[', '(', '{'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_ascii_digit())
-        .collect::<String>()
-        .trim()
-        .to_string()
+    let generic = [
+        ": reference \"",
+        ": the extension's field names",
+        ": reference <",
+    ]
+    .iter()
+    .filter_map(|m| problem.find(m))
+    .min()
+    .map_or(problem.to_string(), |i| format!("<field>{}", &problem[i..]));
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in generic.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '[' | '(' | '{' | '<' if !quoted && !out.is_empty() => break,
+            _ if quoted || c.is_ascii_digit() => {}
+            _ => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn same_input(a: &Case, b: &Case) -> bool {
