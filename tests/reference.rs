@@ -1,7 +1,8 @@
-//! The reference chain as the oracle: every generated `mail()` call is made twice, once by
-//! PHP's own mail() through a private Postfix (sendmail, pickup, cleanup, then Postfix's SMTP
-//! client to a capture server) and once by the extension (smtp.override_mail=1) to a twin
-//! capture server, and what arrived is compared (tests/reference/compare.rs says the rules,
+//! The reference chain as the oracle: every generated `mail()` call is made by PHP's own
+//! mail() through a private Postfix (sendmail, pickup, cleanup, then Postfix's SMTP client to a
+//! capture server), by the extension's mail() (smtp.override_mail=1) to a twin capture server,
+//! and (when the call has no additional_params) by smtp_send() with the same arguments to a
+//! third; what arrived each way is compared with the reference (tests/reference/compare.rs says the rules,
 //! tests/reference/README.md why). Zero differences passes.
 //!
 //! Run it alone (as root, with Postfix installed by scripts/setup.sh):
@@ -307,46 +308,62 @@ fn run_round(
         r
     });
 
-    let (mut same, mut neither, mut refused, mut no_reference) =
-        (0, Vec::new(), Vec::new(), Vec::new());
+    let mut tallies = [Tally::new("mail()"), Tally::new("smtp_send()")];
     let mut report = String::new();
     let mut failures = Vec::new();
     for (id, (label, case)) in all.iter().enumerate() {
-        let (reference, ext) = &results[&id];
-        match compare(case, reference, ext) {
-            Verdict::Same => same += 1,
-            Verdict::NeitherDelivered(why) => {
-                if std::env::var_os("REFERENCE_VERBOSE").is_some() {
-                    let php = case.php();
-                    println!(
-                        "neither: {label}: {why}\n    {}",
-                        &php[..floor(&php, 400.min(php.len()))]
-                    );
-                }
-                neither.push(why)
+        let sides = &results[&id];
+        let mut problems: Vec<(&str, String)> = Vec::new();
+        for ((tally, side), mail_api) in tallies
+            .iter_mut()
+            .zip([&sides.mail, &sides.smtp_send])
+            .zip([true, false])
+        {
+            if side.outcome.skipped {
+                tally.skipped += 1;
+                continue;
             }
-            Verdict::Refused(w) => refused.push(w),
-            Verdict::NoReference(w) => no_reference.push(w),
-            Verdict::Different(problems) => {
-                let _ = writeln!(report, "\n--- DIFFERENT: {label}");
-                if !case.note.is_empty() {
-                    let _ = writeln!(report, "    note: {}", case.note);
+            match compare(case, &sides.reference, side, mail_api) {
+                Verdict::Same => tally.same += 1,
+                Verdict::NeitherDelivered(why) => {
+                    if std::env::var_os("REFERENCE_VERBOSE").is_some() {
+                        let php = case.php();
+                        println!(
+                            "neither ({}): {label}: {why}\n    {}",
+                            tally.way,
+                            &php[..floor(&php, 400.min(php.len()))]
+                        );
+                    }
+                    tally.neither.push(why)
                 }
-                let mut php = case.php();
-                if php.len() > 3000 {
-                    php = format!(
-                        "{}... ({} characters)",
-                        &php[..floor(&php, 3000)],
-                        php.len()
-                    );
+                Verdict::Refused(w) => tally.refused.push(w),
+                Verdict::NoReference(w) => tally.no_reference.push(w),
+                Verdict::Different(ps) => {
+                    tally.different += 1;
+                    problems.extend(ps.into_iter().map(|p| (tally.way, p)));
                 }
-                let _ = writeln!(report, "    {php}");
-                for p in &problems {
-                    let _ = writeln!(report, "    - {p}");
-                }
-                failures.push(((*case).clone(), problems[0].clone()));
             }
         }
+        if problems.is_empty() {
+            continue;
+        }
+        let _ = writeln!(report, "\n--- DIFFERENT: {label}");
+        if !case.note.is_empty() {
+            let _ = writeln!(report, "    note: {}", case.note);
+        }
+        let mut php = case.php();
+        if php.len() > 3000 {
+            php = format!(
+                "{}... ({} characters)",
+                &php[..floor(&php, 3000)],
+                php.len()
+            );
+        }
+        let _ = writeln!(report, "    {php}");
+        for (way, p) in &problems {
+            let _ = writeln!(report, "    - {way}: {p}");
+        }
+        failures.push(((*case).clone(), problems[0].1.clone()));
     }
     // The refusals, grouped by message: allowed, but worth reading.
     let group = |texts: &[String]| {
@@ -358,31 +375,67 @@ fn run_round(
         by_text
     };
     println!(
-        "reference: {} cases ({} to a 7-bit server) in {:.1} s: {same} delivered alike, \
-         {} delivered by neither, {} refused by the extension only, {} without a reference \
-         (sendmail could not take them), {} different",
+        "reference: {} cases ({} to a 7-bit server) in {:.1} s, {} different",
         all.len(),
         all.iter().filter(|(_, c)| c.seven_bit).count(),
         t0.elapsed().as_secs_f64(),
-        neither.len(),
-        refused.len(),
-        no_reference.len(),
         failures.len()
     );
-    if std::env::var_os("REFERENCE_VERBOSE").is_some() {
-        for (w, n) in group(&neither) {
-            println!("  neither {n}x: {w}");
+    for t in &tallies {
+        println!(
+            "  {}: {} delivered alike, {} delivered by neither, {} refused by the extension \
+             only, {} without a reference (sendmail could not take them), {} different, {} not \
+             sent this way",
+            t.way,
+            t.same,
+            t.neither.len(),
+            t.refused.len(),
+            t.no_reference.len(),
+            t.different,
+            t.skipped
+        );
+    }
+    for t in &tallies {
+        if std::env::var_os("REFERENCE_VERBOSE").is_some() {
+            for (w, n) in group(&t.neither) {
+                println!("  {} neither {n}x: {w}", t.way);
+            }
         }
-    }
-    for (w, n) in group(&no_reference) {
-        println!("  no reference {n}x: {w}");
-    }
-    for (w, n) in group(&refused) {
-        println!("  refused by the extension only {n}x: {w}");
+        for (w, n) in group(&t.no_reference) {
+            println!("  {} no reference {n}x: {w}", t.way);
+        }
+        for (w, n) in group(&t.refused) {
+            println!("  {} refused by the extension only {n}x: {w}", t.way);
+        }
     }
     print!("{report}");
     let failed = failures.len();
     (all.len() - failed, failed, failures)
+}
+
+/// What one way of the extension (mail() or smtp_send()) did over a round.
+struct Tally {
+    way: &'static str,
+    same: usize,
+    neither: Vec<String>,
+    refused: Vec<String>,
+    no_reference: Vec<String>,
+    different: usize,
+    skipped: usize,
+}
+
+impl Tally {
+    fn new(way: &'static str) -> Tally {
+        Tally {
+            way,
+            same: 0,
+            neither: Vec::new(),
+            refused: Vec::new(),
+            no_reference: Vec::new(),
+            different: 0,
+            skipped: 0,
+        }
+    }
 }
 
 fn floor(s: &str, mut i: usize) -> usize {

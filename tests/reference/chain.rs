@@ -36,11 +36,22 @@ pub struct Chain {
     postfix: Postfix,
     reference: FaultServer,
     extension: FaultServer,
+    smtp_send: FaultServer,
     seven_bit: bool,
 }
 
-/// Both sides of each case, by case id.
-pub type Results = BTreeMap<usize, (Side, Side)>;
+/// What each way did with one case.
+#[derive(Debug, Clone, Default)]
+pub struct Sides {
+    pub reference: Side,
+    /// The extension's mail().
+    pub mail: Side,
+    /// The extension's smtp_send() with the same arguments (skipped with additional_params).
+    pub smtp_send: Side,
+}
+
+/// By case id.
+pub type Results = BTreeMap<usize, Sides>;
 
 impl Chain {
     pub fn start(seven_bit: bool, lifetime: Duration) -> Chain {
@@ -51,6 +62,7 @@ impl Chain {
         }
         let reference = FaultServer::start(&args);
         let extension = FaultServer::start(&args);
+        let smtp_send = FaultServer::start(&args);
         let postfix = Postfix::start(PostfixOpts {
             users: Vec::new(),
             relay: Some(reference.port),
@@ -62,6 +74,7 @@ impl Chain {
             postfix,
             reference,
             extension,
+            smtp_send,
             seven_bit,
         }
     }
@@ -79,40 +92,34 @@ impl Chain {
             self.postfix.config_directory().display()
         );
         let reference_args = vec!["-d".to_string(), sendmail];
-        let ext_args: Vec<String> = [
-            format!("extension={}", tools.ext.display()),
-            "smtp.override_mail=1".into(),
-            "smtp.host=127.0.0.1".into(),
-            format!("smtp.port={}", self.extension.port),
-            "smtp.timeout=20".into(),
-            "smtp.max_time=60".into(),
-        ]
-        .into_iter()
-        .flat_map(|d| ["-d".to_string(), d])
-        .collect();
+        let ext_args = |port: u16| -> Vec<String> {
+            [
+                format!("extension={}", tools.ext.display()),
+                "smtp.override_mail=1".into(),
+                "smtp.host=127.0.0.1".into(),
+                format!("smtp.port={port}"),
+                "smtp.timeout=20".into(),
+                "smtp.max_time=60".into(),
+            ]
+            .into_iter()
+            .flat_map(|d| ["-d".to_string(), d])
+            .collect()
+        };
+        let (mail_args, send_args) = (ext_args(self.extension.port), ext_args(self.smtp_send.port));
 
-        let (ref_out, ext_out) = std::thread::scope(|s| {
-            let r = s.spawn(|| {
-                batch(
-                    tools,
-                    &file,
-                    &work.join(format!("ref-{kind}")),
-                    &reference_args,
-                    cases.len(),
-                )
-            });
-            let e = s.spawn(|| {
-                batch(
-                    tools,
-                    &file,
-                    &work.join(format!("ext-{kind}")),
-                    &ext_args,
-                    cases.len(),
-                )
-            });
+        let n = cases.len();
+        let run = |name: &str, args: &[String], mode: &str| {
+            let out = work.join(format!("{name}-{kind}"));
+            batch(tools, &file, &out, args, mode, n)
+        };
+        let (ref_out, mail_out, send_out) = std::thread::scope(|s| {
+            let r = s.spawn(|| run("ref", &reference_args, "mail"));
+            let m = s.spawn(|| run("mail", &mail_args, "mail"));
+            let e = s.spawn(|| run("send", &send_args, "smtp_send"));
             (
                 r.join().expect("reference batch"),
-                e.join().expect("extension batch"),
+                m.join().expect("extension mail() batch"),
+                e.join().expect("extension smtp_send() batch"),
             )
         });
 
@@ -132,18 +139,17 @@ impl Chain {
         let mut results: Results = BTreeMap::new();
         for (i, (id, _)) in cases.iter().enumerate() {
             let entry = results.entry(*id).or_default();
-            entry.0.outcome = ref_out[i].clone();
-            entry.1.outcome = ext_out[i].clone();
+            entry.reference.outcome = ref_out[i].clone();
+            entry.mail.outcome = mail_out[i].clone();
+            entry.smtp_send.outcome = send_out[i].clone();
         }
         for m in self.reference.received() {
             let a = arrival(&m);
-            if let Some(id) = tag(&a.data) {
-                if let Some(e) = results.get_mut(&id) {
-                    e.0.arrivals.push(a);
-                }
+            if let Some(e) = tag(&a.data).and_then(|id| results.get_mut(&id)) {
+                e.reference.arrivals.push(a);
             } else if let Some((id, why)) = bounce_of(&a.data).filter(|_| a.mail_from.is_empty()) {
                 if let Some(e) = results.get_mut(&id) {
-                    e.0.bounce = Some(why);
+                    e.reference.bounce = Some(why);
                 }
             } else {
                 eprintln!(
@@ -152,10 +158,18 @@ impl Chain {
                 );
             }
         }
-        for m in self.extension.received() {
-            let a = arrival(&m);
-            if let Some(e) = tag(&a.data).and_then(|id| results.get_mut(&id)) {
-                e.1.arrivals.push(a);
+        for (server, pick) in [
+            (
+                &self.extension,
+                (|s: &mut Sides| &mut s.mail) as fn(&mut Sides) -> &mut Side,
+            ),
+            (&self.smtp_send, |s: &mut Sides| &mut s.smtp_send),
+        ] {
+            for m in server.received() {
+                let a = arrival(&m);
+                if let Some(e) = tag(&a.data).and_then(|id| results.get_mut(&id)) {
+                    pick(e).arrivals.push(a);
+                }
             }
         }
         results
@@ -178,6 +192,7 @@ fn batch(
     cases: &Path,
     out_base: &Path,
     php_args: &[String],
+    mode: &str,
     n: usize,
 ) -> Vec<Outcome> {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
@@ -194,6 +209,7 @@ fn batch(
             .arg(cases)
             .arg(&out)
             .arg(first.to_string())
+            .arg(mode)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -254,6 +270,7 @@ fn batch(
                     ok: v["ok"].as_bool().unwrap_or(false),
                     warnings,
                     crashed: None,
+                    skipped: v["skipped"].as_bool().unwrap_or(false),
                 });
                 pending = None;
                 first = i as usize + 1;

@@ -103,6 +103,8 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The PHP process died in this call (its exit status).
     pub crashed: Option<String>,
+    /// Not sent this way (smtp_send() has no form of additional_params).
+    pub skipped: bool,
 }
 
 /// Everything one side did for one case.
@@ -131,7 +133,10 @@ pub enum Verdict {
     Different(Vec<String>),
 }
 
-pub fn compare(case: &Case, reference: &Side, ext: &Side) -> Verdict {
+/// `mail_api`: the extension side is mail(); for smtp_send() a reference that PHP's mail()
+/// refused on an argument's type (a list for From or Cc, which smtp_send() takes) is no
+/// reference.
+pub fn compare(case: &Case, reference: &Side, ext: &Side, mail_api: bool) -> Verdict {
     let mut problems = Vec::new();
     if let Some(status) = &ext.outcome.crashed {
         problems.push(format!(
@@ -173,12 +178,10 @@ pub fn compare(case: &Case, reference: &Side, ext: &Side) -> Verdict {
         ));
     }
     if reference.arrivals.is_empty() {
-        if let Some(w) = reference
-            .outcome
-            .warnings
-            .iter()
-            .find(|w| SENDMAIL_CANNOT.iter().any(|s| w.contains(s)))
-        {
+        if let Some(w) = reference.outcome.warnings.iter().find(|w| {
+            SENDMAIL_CANNOT.iter().any(|s| w.contains(s))
+                || (!mail_api && w.starts_with("TypeError:"))
+        }) {
             return if problems.is_empty() {
                 Verdict::NoReference(w.clone())
             } else {

@@ -5,7 +5,11 @@
  * (PHP's own through sendmail, or the extension's) is decided by the -d options of the php
  * command line, not here, so both sides run exactly this code.
  *
- *   php send.php CASES.json OUT.jsonl FIRST
+ *   php send.php CASES.json OUT.jsonl FIRST [smtp_send]
+ *
+ * With "smtp_send" the extension's smtp_send() is called with the same to, subject, body and
+ * headers instead of mail(); a case with additional_params has no smtp_send() form and is
+ * written as skipped.
  *
  * CASES.json: a list of cases, every byte string base64-encoded (see tests/reference/case.rs).
  * A "start" line is written and flushed before each call, so a crash inside mail() leaves the
@@ -16,6 +20,7 @@
 $cases = json_decode(file_get_contents($argv[1]), true, 64, JSON_THROW_ON_ERROR);
 $out = fopen($argv[2], 'ab');
 $first = (int) $argv[3];
+$send = ($argv[4] ?? 'mail') === 'smtp_send';
 
 $warnings = [];
 set_error_handler(function (int $no, string $text) use (&$warnings): bool {
@@ -49,6 +54,10 @@ for ($i = $first; $i < count($cases); $i++) {
     if ($c['params'] !== null) {
         $args[] = bytes($c['params']);
     }
+    if ($send && $c['params'] !== null) {
+        fwrite($out, json_encode(['case' => $i, 'skipped' => true]) . "\n");
+        continue;
+    }
     fwrite($out, json_encode(['start' => $i]) . "\n");
     fflush($out);
     // sendmail's complaints go to this stderr (inherited): the marker says whose they are.
@@ -56,7 +65,7 @@ for ($i = $first; $i < count($cases); $i++) {
     $warnings = [];
     $error = null;
     try {
-        $ok = mail(...$args);
+        $ok = $send ? smtp_send(...$args) !== '' : mail(...$args);
     } catch (Throwable $e) {
         $ok = false;
         $error = get_class($e) . ': ' . $e->getMessage();
