@@ -32,6 +32,8 @@ mod chain;
 mod compare;
 #[path = "reference/gen.rs"]
 mod gen;
+#[path = "reference/mime.rs"]
+mod mime;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -76,7 +78,7 @@ fn main() {
         println!("reference: test");
         return;
     }
-    compare::self_check();
+    mime::self_check();
     if std::env::var("PHP_SMTP_REFERENCE").as_deref() == Ok("later") {
         skip("runs after the release build (scripts/test.sh)");
     }

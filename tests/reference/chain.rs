@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::case::Case;
-use super::compare::{bounce_of, tag, Arrival, Outcome, Side};
+use super::compare::{Arrival, Outcome, Side};
+use super::mime::{bounce_of, tag};
 use crate::common::fault::FaultServer;
 use crate::common::postfix::{Postfix, PostfixOpts};
 
