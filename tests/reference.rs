@@ -244,31 +244,29 @@ fn persist(path: &Path, known: &[Case], failures: &[(Case, String)], seed: u64) 
 }
 
 /// The kind of a difference, coarse on purpose (one regression case per kind): its first
-/// problem without quoted values, numbers, or anything from the first `[`, `(`, `{` or `<`
-/// on, and with a field name in front of ": reference" or ": the extension's field names"
-/// replaced by `<field>` ("the extension delivered 2 \"Cc\" field(s) ..." -> "the extension
-/// delivered field").
+/// problem up to the first quoted or listed value, without numbers, and with a header name in
+/// front of ": reference" or ": the extension's field names" replaced by `<field>`
+/// ("Subject: reference \"...\"" -> "<field>: reference"; "the extension delivered 2 \"Cc\"
+/// field(s) ..." -> "the extension delivered").
 fn kind(problem: &str) -> String {
-    let generic = [
-        ": reference \"",
-        ": the extension's field names",
-        ": reference <",
-    ]
-    .iter()
-    .filter_map(|m| problem.find(m))
-    .min()
-    .map_or(problem.to_string(), |i| format!("<field>{}", &problem[i..]));
-    let mut out = String::new();
-    let mut quoted = false;
-    for c in generic.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '[' | '(' | '{' | '<' if !quoted && !out.is_empty() => break,
-            _ if quoted || c.is_ascii_digit() => {}
-            _ => out.push(c),
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    let generic = [": reference", ": the extension's field names"]
+        .iter()
+        .filter_map(|m| problem.find(m))
+        .min()
+        .filter(|&i| !problem[..i].contains(' '))
+        .map_or(problem.to_string(), |i| format!("<field>{}", &problem[i..]));
+    let cut = generic
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| matches!(c, '"' | '[' | '(' | '{' | '<'))
+        .map_or(generic.len(), |(i, _)| i);
+    generic[..cut]
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn same_input(a: &Case, b: &Case) -> bool {
