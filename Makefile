@@ -9,6 +9,9 @@
 #   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
 #                 (make deb DISTS=debian13: only that one; each is built on its own release)
 #   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12)
+#   make soak     the reference-chain harness (tests/reference.rs) with new seeds for SOAK_SECS
+#                 (default 600) seconds, as root; differences are appended to
+#                 tests/reference/regressions.jsonl (commit them with the fix)
 #   make clean    remove build output and phpt leftovers
 #
 # Which PHP (default: the distribution's, Debian 12 -> 8.2, Debian 13 -> 8.4; scripts/php-env.sh):
@@ -32,13 +35,14 @@ export CARGO_TARGET_DIR
 endif
 
 PARTS      ?=
+SOAK_SECS  ?= 600
 DISTS      ?=
 ROOT       ?= debian13
 LIB         = $(or $(CARGO_TARGET_DIR),target)/release/libsmtp.so
 # Resolve the PHP (exports PHP and PHP_CONFIG for ext-php-rs, and its paths).
 PHP_ENV     = . scripts/php-env.sh && php_env_resolve
 
-.PHONY: all demo test build install deb root clean
+.PHONY: all demo test build install deb root clean soak
 
 all: build
 
@@ -62,6 +66,11 @@ install:
 
 deb:
 	scripts/deb.sh $(DISTS)
+
+# Builds first: the harness refuses a release build older than src/.
+soak:
+	$(PHP_ENV) && cargo build --release && \
+	REFERENCE_SOAK_SECS=$(SOAK_SECS) cargo test --no-default-features --test reference
 
 root:
 	scripts/root.sh $(ROOT)

@@ -89,6 +89,19 @@ counts_of() {
     tail -n 1 "$1" | sed -n 's/^\([A-Za-z0-9_./-]*: \)\?\([0-9]\+\) passed, \([0-9]\+\) failed\(, [0-9]\+ skipped\)\?$/\2 \3/p'
 }
 
+# cargo_counts LOG: "P F" summed over cargo's "test result: ok. 12 passed; 0 failed; ..."
+# lines (one per test binary and for the doc-tests).
+cargo_counts() {
+    awk '
+        /^test result:/ {
+            for (i = 1; i <= NF; i++) {
+                if ($(i) ~ /^passed;?$/) p += $(i - 1)
+                if ($(i) ~ /^failed;?$/) f += $(i - 1)
+            }
+        }
+        END { print p + 0, f + 0 }' "$1"
+}
+
 # run_counted NAME LOG COMMAND...: run a script that ends with its own "N passed, M failed"
 # line and add its counts (no such line: the script counts as one test, passed if it exited 0).
 run_counted() {
@@ -137,19 +150,13 @@ suite() {
 
     # Without the "php" feature: a test executable cannot resolve the PHP symbols it links to.
     # --no-fail-fast: run every test binary (and the doc-tests) so the counts are complete.
+    # The reference-chain harness needs the release build: it skips here and runs after it.
     step "cargo test --no-default-features --no-fail-fast"
     rc=0
-    cargo test --no-default-features --no-fail-fast 2>&1 | tee "$work/cargo-test.log" || rc=$?
-    # One "test result: ok. 12 passed; 0 failed; ..." line per test binary and for the doc-tests.
+    PHP_SMTP_REFERENCE=later cargo test --no-default-features --no-fail-fast 2>&1 |
+        tee "$work/cargo-test.log" || rc=$?
     local cargo_passed cargo_failed
-    read -r cargo_passed cargo_failed < <(awk '
-        /^test result:/ {
-            for (i = 1; i <= NF; i++) {
-                if ($(i) ~ /^passed;?$/) p += $(i - 1)
-                if ($(i) ~ /^failed;?$/) f += $(i - 1)
-            }
-        }
-        END { print p + 0, f + 0 }' "$work/cargo-test.log")
+    read -r cargo_passed cargo_failed < <(cargo_counts "$work/cargo-test.log")
     passed=$((passed + cargo_passed))
     failed=$((failed + cargo_failed))
     echo "cargo test: $cargo_passed passed, $cargo_failed failed"
@@ -162,6 +169,21 @@ suite() {
         echo "cargo build succeeded but $EXT is missing"
         step_failed build 0
         built=0
+    fi
+
+    # PHP's own mail() through a private Postfix against the extension on generated input
+    # (tests/reference/README.md); one test per case in the counts.
+    step "reference chain (cargo test --no-default-features --test reference)"
+    if ((!built)); then
+        echo "skipped: no release build (already counted as a failure)"
+    else
+        rc=0
+        cargo test --no-default-features --test reference 2>&1 | tee "$work/reference.log" || rc=$?
+        local ref_passed ref_failed
+        read -r ref_passed ref_failed < <(cargo_counts "$work/reference.log")
+        passed=$((passed + ref_passed))
+        failed=$((failed + ref_failed))
+        ((rc == 0)) || step_failed reference "$ref_failed"
     fi
 
     # The phpt suite. -n: the test PHP loads no php.ini, so Debian's conf.d (and an smtp.ini

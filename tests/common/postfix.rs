@@ -66,6 +66,10 @@ pub struct PostfixOpts {
     pub certs: Option<PathBuf>,
     /// Extra main.cf lines, `"name = value"`.
     pub main_cf: Vec<String>,
+    /// The reference chain (tests/reference.rs): mail put in with `sendmail -C
+    /// <config_directory>` goes through pickup and cleanup and leaves by Postfix's SMTP client
+    /// for 127.0.0.1:<port>; nothing is delivered into the Maildirs.
+    pub relay: Option<u16>,
     /// Leave the directory behind (its path goes to stderr).
     pub keep: bool,
 }
@@ -87,6 +91,7 @@ impl Default for PostfixOpts {
             wire_log: true,
             certs: None,
             main_cf: Vec::new(),
+            relay: None,
             keep: false,
         }
     }
@@ -125,6 +130,9 @@ impl PostfixOpts {
         }
         if let Some(c) = &self.certs {
             flag("--certs", c.to_string_lossy().into_owned());
+        }
+        if let Some(port) = self.relay {
+            flag("--relay", port.to_string());
         }
         for line in &self.main_cf {
             flag("--main", line.clone());
@@ -264,6 +272,23 @@ impl Postfix {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The instance's config_directory (`sendmail -C`, `postqueue -c`).
+    pub fn config_directory(&self) -> PathBuf {
+        self.dir.join("conf")
+    }
+
+    /// No message waits in the queue (maildrop, incoming, active, deferred, hold): what was
+    /// submitted has been delivered, relayed or bounced.
+    pub fn queue_empty(&self) -> bool {
+        fn no_file(dir: &Path) -> bool {
+            // deferred/ holds its files in hashed subdirectories.
+            entries(dir).iter().all(|p| p.is_dir() && no_file(p))
+        }
+        ["maildrop", "incoming", "active", "deferred", "hold"]
+            .iter()
+            .all(|q| no_file(&self.dir.join("queue").join(q)))
     }
 
     /// The Maildir base: `<domain>/<localpart>/new/` for named mailboxes, `<domain>/_catchall/new/`
