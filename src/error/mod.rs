@@ -230,6 +230,17 @@ pub enum Error {
         size: u64,
         max: u64,
     },
+    /// Too little of `smtp.max_time` was left to send the message and wait for the server's
+    /// reply, so its end never went out: nothing was delivered, and trying again is safe.
+    NoTimeForMessage {
+        host: String,
+        size: u64,
+        /// What was left of the call.
+        left: Duration,
+        /// What the message needed (see `transport::txn`'s rule).
+        needed: Duration,
+        max_time: Duration,
+    },
     /// The whole message was written and no final reply came: it may have been delivered.
     Unknown {
         cause: Box<Error>,
@@ -305,6 +316,7 @@ impl Error {
             Error::ConnectionLimit { .. } => Some(Stage::Greeting),
             Error::TokenRefused { .. } => Some(Stage::Auth),
             Error::SlotsBusy { .. } => Some(Stage::Connect),
+            Error::NoTimeForMessage { .. } => Some(Stage::Message),
             _ => None,
         }
     }
@@ -319,7 +331,9 @@ impl Error {
             | Error::Connect { .. }
             | Error::Closed { .. }
             | Error::Io { .. } => !matches!(self.stage(), Some(Stage::FinalReply)),
-            Error::Timeout { stage, .. } => *stage != Stage::FinalReply,
+            // A server too slow to take the message within the call's time is no reason to
+            // upload it again elsewhere (the upload itself was the slow part).
+            Error::Timeout { stage, .. } => !matches!(stage, Stage::Message | Stage::FinalReply),
             Error::Rejected { stage, reply, .. } => {
                 reply.code == 421 && matches!(stage, Stage::Greeting | Stage::Ehlo)
             }

@@ -144,6 +144,17 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
                 f,
                 "no reply from {host}:{port} {limit} after the end of the message"
             ),
+            Stage::Message => write!(
+                f,
+                "the SMTP server {host}:{port} stopped reading the message (no progress {limit}) \
+                 before its end, so it cannot have taken it{not_sent}. {}",
+                match limit {
+                    Limit::Step(_) => "Try again later; the server or the network is stalled",
+                    Limit::Total(_) =>
+                        "Raise smtp.max_time for big messages on slow links, or send a smaller \
+                         message",
+                }
+            ),
             _ => write!(
                 f,
                 "the SMTP server {host}:{port} stopped answering ({}, no reply {limit}){not_sent}. \
@@ -205,6 +216,23 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             "the message is too big for {host}: {size} bytes, and the server takes at most {max} \
              (its EHLO SIZE){not_sent}. Send a smaller message, for example with a link instead \
              of an attachment"
+        ),
+        Error::NoTimeForMessage {
+            host,
+            size,
+            left,
+            needed,
+            max_time,
+        } => write!(
+            f,
+            "too little of smtp.max_time ({} s) was left to send the message to {host}: {size} \
+             bytes need {:.1} s (its transfer at 1 MB/s, and for the server's reply one smtp.timeout, at most a \
+             third of smtp.max_time), and {:.1} s were left, so the end of the message was never sent{not_sent}. \
+             Trying again is safe. Raise smtp.max_time, or look at what used the time before \
+             (slow connect, TLS, login, or waiting for a free connection)",
+            max_time.as_secs_f64(),
+            needed.as_secs_f64(),
+            left.as_secs_f64()
         ),
         Error::InsecureAuth { host } => write!(
             f,

@@ -41,6 +41,8 @@ pub struct Facts {
     pub rcpt_limit: Option<usize>,
     /// The server offers CHUNKING but refused BDAT: use DATA.
     pub no_chunking: bool,
+    /// The server completed a BDAT transaction: the body may go in the envelope's write.
+    pub bdat_proven: bool,
 }
 
 pub struct Connection {

@@ -70,6 +70,12 @@ impl Budget {
         self.end.map(|(at, _)| at)
     }
 
+    /// What is left of the whole call (`None`: no cap), and the whole call's length.
+    pub fn left(&self) -> Option<(Duration, Duration)> {
+        self.end
+            .map(|(at, total)| (at.saturating_duration_since(Instant::now()), total))
+    }
+
     /// Whether the whole call's time is up.
     pub fn exhausted(&self) -> bool {
         self.end.is_some_and(|(at, _)| Instant::now() >= at)

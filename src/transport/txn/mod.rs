@@ -3,7 +3,8 @@
 //! final dot, or one `BDAT <n> LAST` chunk when the server offers CHUNKING).
 //!
 //! What each failure means for the message:
-//! - refused before the body, or the connection failed before the body was written: not sent;
+//! - refused before the body, or the connection failed before the end of the body was written
+//!   (a write that fails part-way leaves the end of data unsent): not sent;
 //! - the body written, no final reply: unknown (never retried);
 //! - an earlier transaction of the same send accepted: partial.
 //!
@@ -53,7 +54,6 @@ impl Connection {
         }
         let mut delivered: Vec<String> = Vec::new();
         let mut pending: Vec<String> = msg.rcpts.clone();
-        let mut stuffed: Option<Vec<u8>> = None;
         while !pending.is_empty() {
             let take = self
                 .facts
@@ -61,7 +61,7 @@ impl Connection {
                 .map_or(pending.len(), |limit| limit.clamp(1, pending.len()));
             let rest = pending.split_off(take);
             let batch = pending;
-            match self.transaction(msg, &batch, budget, &mut stuffed) {
+            match self.transaction(msg, &batch, budget) {
                 Ok(t) => {
                     if !t.deferred.is_empty() {
                         log::debug!(
@@ -128,33 +128,35 @@ impl Connection {
         msg: &Prepared,
         batch: &[String],
         budget: &Budget,
-        stuffed: &mut Option<Vec<u8>>,
     ) -> Result<Accepted> {
         self.in_step = false;
+        // Checked before a transaction is opened too: no envelope for a body that cannot go.
+        self.time_for_body(msg, budget)?;
         let kind = self.body_kind();
-        if kind == Body::Bdat && batch.len() == 1 && self.caps.pipelining {
+        if kind == Body::Bdat && batch.len() == 1 && self.caps.pipelining && self.facts.bdat_proven
+        {
             return self.in_one_round_trip(msg, &batch[0], budget);
         }
+        let started = Instant::now();
         let got = self.envelope(msg, batch, kind, budget)?;
-        let reply = match kind {
+        match kind {
             Body::Data => {
-                let data = stuffed.get_or_insert_with(|| dot_stuff(&msg.data));
-                self.wire(format_args!("C: <message, {} bytes>", data.len()));
-                self.write(data, Stage::Message, budget.step())?;
-                self.final_reply(msg, &got, budget)?
+                self.wire(format_args!("C: <message, {} bytes>", msg.data.len()));
+                self.write_body(&[], msg, Body::Data, &[], budget)?;
+                let reply = self.final_reply(msg, &got, budget)?;
+                self.finish(msg, reply, got)
             }
             Body::Bdat => {
-                let chunk = body::bdat(&msg.data);
-                self.wire(format_args!("C: BDAT {} LAST <message>", msg.data.len()));
-                self.write(&chunk, Stage::Message, budget.step())?;
+                self.bdat_after_envelope(msg, started.elapsed(), budget)?;
                 let reply = self.final_reply(msg, &got, budget)?;
                 if !(200..300).contains(&reply.code) {
                     return Err(self.chunk_refused(msg, reply));
                 }
-                reply
+                let got = self.finish(msg, reply, got)?;
+                self.facts.bdat_proven = true;
+                Ok(got)
             }
-        };
-        self.finish(msg, reply, got)
+        }
     }
 
     /// The reply to the end of the body: it may take all that is left of the call's time, and
