@@ -508,3 +508,62 @@ fn a_server_that_never_greets_fails_after_timeout() {
         "{e:?}"
     );
 }
+
+/// A server whose reply never ends: endless continuation lines, or one line without an end.
+/// Read in bounded memory and linear time, it ends in a clear protocol error long before
+/// smtp.timeout, whatever the pace of the bytes.
+#[test]
+fn a_reply_without_end_is_a_protocol_error_not_unbounded_memory() {
+    use std::io::Write;
+    let shapes: [(&str, &[u8], usize); 3] = [
+        (
+            "endless continuation lines",
+            b"220-endless continuation\r\n",
+            1 << 20,
+        ),
+        (
+            "a line without end",
+            b"220 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+            1 << 20,
+        ),
+        // Byte by byte: a scan from the start of the buffer at each read would be quadratic.
+        ("one byte at a time", b"x", 70 * 1024),
+    ];
+    for (what, unit, total) in shapes {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.set_nodelay(true);
+            let mut sent = 0;
+            if unit == b"x" {
+                let _ = s.write_all(b"220 ");
+            }
+            while sent < total {
+                if s.write_all(unit).is_err() {
+                    break;
+                }
+                sent += unit.len();
+            }
+        });
+        let started = Instant::now();
+        let e = pool::send(
+            &settings(port, &[("timeout", "20")]),
+            &simple("a@example.test", 1),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Protocol {
+                    stage: Stage::Greeting,
+                    ..
+                }
+            ),
+            "{what}: {e:?}"
+        );
+        says(&e, &["longer than 64 KiB"]);
+        assert!(started.elapsed() < Duration::from_secs(15), "{what}");
+        server.join().unwrap();
+    }
+}

@@ -868,9 +868,10 @@ class Server:
         family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
         self.lsock = socket.socket(family, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if cfg.read_rate:
+        if cfg.read_rate or cfg.mid_data_reply or "MIDDATA" in cfg.actions:
             # Small socket buffers (inherited by accepted sockets), so the client sees the
-            # slow reading instead of filling megabytes of kernel buffers at once.
+            # slow reading (or a server that stops reading) instead of filling megabytes of
+            # kernel buffers at once.
             self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
         self.lsock.bind((cfg.host, cfg.port))
         self.lsock.listen(128)
