@@ -15,6 +15,7 @@
 mod body;
 mod envelope;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 pub use body::dot_stuff;
@@ -43,6 +44,7 @@ enum Body {
 impl Connection {
     /// Sends one message. On failure the error says what became of it (see the module doc).
     pub fn send(&mut self, msg: &Prepared, budget: &Budget) -> Result<()> {
+        let msg = &*self.for_this_server(msg);
         if let Some(max) = self.caps.size.filter(|m| *m > 0) {
             if msg.data.len() as u64 > max {
                 return Err(Error::TooBig {
@@ -112,6 +114,13 @@ impl Connection {
             delivered.len()
         );
         Ok(())
+    }
+
+    /// The message as it goes to this server: the place for a conversion that depends on what
+    /// the server offers (an 8-bit message to quoted-printable for a server without 8BITMIME).
+    /// Today the message goes as built.
+    fn for_this_server<'a>(&self, msg: &'a Prepared) -> Cow<'a, Prepared> {
+        Cow::Borrowed(msg)
     }
 
     /// Whether this transaction goes with BDAT.
