@@ -1,8 +1,8 @@
 //! php-smtp: PHP's mail over SMTP, natively.
 //!
 //! Data flows one way: settings (`config`) → message (`message`, `address`, `encode`) →
-//! connection (`pool`, `transport`, `tls`) → server; errors (`error`) flow back to the PHP glue
-//! (`php`), the only part that knows PHP.
+//! connection (`pool`, `transport`, over the leaves `net` and `tls`) → server; errors
+//! (`error`) flow back to the PHP glue (`php`), the only part that knows PHP.
 
 pub mod address;
 pub mod config;
@@ -11,6 +11,7 @@ pub mod encode;
 pub mod error;
 pub mod mail_compat;
 pub mod message;
+pub mod net;
 pub mod oauth;
 pub mod pool;
 pub mod secret;

@@ -1,5 +1,7 @@
-//! CHUNKING (RFC 3030): one `BDAT <n> LAST` with the exact message bytes instead of DATA, the
-//! whole transaction in one write for one recipient; DATA again when the server refuses BDAT.
+//! CHUNKING (RFC 3030): one `BDAT <n> LAST` with the exact message bytes instead of DATA; the
+//! whole transaction in one write for one recipient once the server has completed a BDAT
+//! transaction (before that, the chunk waits for the envelope's replies and for a refusal of
+//! the lone BDAT line); DATA again when the server refuses BDAT.
 
 mod common;
 
@@ -77,27 +79,39 @@ fn several_recipients_get_their_replies_before_the_chunk() {
 }
 
 #[test]
-fn a_refused_recipient_with_the_chunk_already_sent_delivers_nothing() {
-    let _g = serial();
+fn the_first_chunk_waits_for_the_envelopes_replies() {
+    // A server this process has not yet seen complete a BDAT transaction: MAIL and RCPT are
+    // answered before the chunk goes, so a refused recipient keeps the body off the wire.
+    // (Before: MAIL, RCPT, BDAT and the body in one write.)
     let srv = FaultServer::start(&["--chunking", "--reject-rcpt", "bad@"]);
-    let e = pool::send(
-        &srv.settings(&[("pool", "1")]),
-        &simple("bad@example.test", 1),
-    )
-    .unwrap_err();
+    let e = pool::send(&srv.settings(&[]), &simple("bad@example.test", 1)).unwrap_err();
     assert_eq!(e.outcome(), Outcome::NotSent, "{e:?}");
     assert_eq!(e.stage(), Some(Stage::RcptTo));
     assert_eq!(e.smtp_code(), 550);
-    // The server read the chunk and threw it away (503): nothing recorded.
+    srv.wait_transcript("the end", |t| t.contains("CLOSE"));
+    assert_eq!(srv.commands("BDAT"), 0, "{}", srv.transcript());
+    assert!(!srv.transcript().contains("<chunk"), "{}", srv.transcript());
+}
+
+#[test]
+fn a_proven_server_gets_the_chunk_with_the_envelope() {
+    let _g = serial();
+    let srv = FaultServer::start(&["--chunking", "--reject-rcpt", "bad@"]);
+    let s = srv.settings(&[("pool", "1")]);
+    // The first message proves that the server takes BDAT.
+    pool::send(&s, &simple("a@example.test", 1)).expect("first");
+    assert_eq!(srv.wait_messages(1)[0].json["via"], "BDAT");
+    // The second goes in one write: the chunk is on the wire before the RCPT's refusal is
+    // read, so the server reads it and throws it away (503).
+    let e = pool::send(&s, &simple("bad@example.test", 2)).unwrap_err();
+    assert_eq!(e.outcome(), Outcome::NotSent, "{e:?}");
+    assert_eq!(e.stage(), Some(Stage::RcptTo));
+    assert_eq!(e.smtp_code(), 550);
     srv.wait_transcript("the chunk refused", |t| t.contains("S: 503"));
-    assert!(srv.received().is_empty());
+    assert_eq!(srv.received().len(), 1);
     // The connection was not kept (the server's state after a refused chunk is not trusted).
-    pool::send(
-        &srv.settings(&[("pool", "1")]),
-        &simple("a@example.test", 2),
-    )
-    .expect("next");
-    assert_eq!(srv.wait_messages(1)[0].connection(), 2);
+    pool::send(&s, &simple("a@example.test", 3)).expect("next");
+    assert_eq!(srv.wait_messages(2)[1].connection(), 2);
     pool::shutdown();
 }
 
@@ -117,6 +131,22 @@ fn a_server_that_refuses_bdat_gets_the_message_again_with_data_once() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].json["via"], "DATA");
     assert_eq!(got[0].connection(), 2);
+    // The server read no line of the message as a command: the BDAT line went alone, and its
+    // refusal kept the body off the wire. (Before: the body followed the BDAT line at once.)
+    srv.wait_transcript("the first connection closed", |t| t.contains("1 CLOSE"));
+    let verbs = client_verbs(&srv, 1);
+    assert!(
+        verbs
+            .iter()
+            .all(|v| ["EHLO", "MAIL", "RCPT", "BDAT", "RSET", "QUIT"].contains(&v.as_str())),
+        "{}",
+        srv.transcript()
+    );
+    assert!(
+        !srv.transcript().contains("C: This is message"),
+        "{}",
+        srv.transcript()
+    );
     // Remembered for this server: the next message goes with DATA straight away.
     pool::shutdown();
     pool::send(&s, &simple("a@example.test", 2)).expect("second");

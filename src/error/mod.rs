@@ -15,6 +15,10 @@ use std::time::Duration;
 pub use about::{about, About};
 pub use text::Advice;
 
+// Defined where they arise (the network and TLS floors); named here too, as before.
+pub use crate::net::{Limit, NetError};
+pub use crate::tls::TlsProblem;
+
 /// A reply from the server: its code, the enhanced status code (RFC 3463) when it gave one, and
 /// its text with the lines joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,55 +92,6 @@ pub enum Stage {
     FinalReply,
     Reset,
     Noop,
-}
-
-/// Which time limit ran out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limit {
-    /// `smtp.timeout`: the longest wait for one step.
-    Step(Duration),
-    /// `smtp.max_time`: the whole call.
-    Total(Duration),
-}
-
-/// What exactly was wrong with TLS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TlsProblem {
-    /// Issued by a CA we do not trust; `issuer` is its name when the certificate says it.
-    UnknownIssuer {
-        issuer: Option<String>,
-    },
-    /// The server sent one certificate, not self-signed, from an issuer we do not know: most
-    /// often a missing intermediate certificate.
-    MissingIntermediate {
-        issuer: Option<String>,
-    },
-    /// A certificate that signed itself.
-    SelfSigned,
-    /// The server's certificate says CA:TRUE (what `openssl req -x509` makes by default), so it
-    /// cannot identify a server.
-    CaUsedAsEndEntity,
-    /// The certificate is not valid for the host name we connected to; the names it holds.
-    NameMismatch(Vec<String>),
-    Expired,
-    NotYetValid,
-    Revoked,
-    /// Signed with an algorithm we refuse (SHA-1, MD5, small keys).
-    WeakSignature,
-    /// Not made for TLS servers (extended key usage).
-    WrongPurpose,
-    /// The certificate cannot be parsed or its signature is wrong.
-    BadCertificate(String),
-    /// The server offered no STARTTLS, but TLS is required.
-    NotOffered,
-    /// The server answered the TLS handshake with something that is not TLS (a plain-text SMTP
-    /// port, reached with ssl://).
-    NotTls,
-    /// No protocol version or cipher suite in common.
-    NoCommonParameters(String),
-    /// The server itself aborted the handshake with this alert (e.g. internal_error).
-    ServerAlert(String),
-    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +185,17 @@ pub enum Error {
         size: u64,
         max: u64,
     },
+    /// Too little of `smtp.max_time` was left to send the message and wait for the server's
+    /// reply, so its end never went out: nothing was delivered, and trying again is safe.
+    NoTimeForMessage {
+        host: String,
+        size: u64,
+        /// What was left of the call.
+        left: Duration,
+        /// What the message needed (see `transport::txn`'s rule).
+        needed: Duration,
+        max_time: Duration,
+    },
     /// The whole message was written and no final reply came: it may have been delivered.
     Unknown {
         cause: Box<Error>,
@@ -305,6 +271,7 @@ impl Error {
             Error::ConnectionLimit { .. } => Some(Stage::Greeting),
             Error::TokenRefused { .. } => Some(Stage::Auth),
             Error::SlotsBusy { .. } => Some(Stage::Connect),
+            Error::NoTimeForMessage { .. } => Some(Stage::Message),
             _ => None,
         }
     }
@@ -319,7 +286,9 @@ impl Error {
             | Error::Connect { .. }
             | Error::Closed { .. }
             | Error::Io { .. } => !matches!(self.stage(), Some(Stage::FinalReply)),
-            Error::Timeout { stage, .. } => *stage != Stage::FinalReply,
+            // A server too slow to take the message within the call's time is no reason to
+            // upload it again elsewhere (the upload itself was the slow part).
+            Error::Timeout { stage, .. } => !matches!(stage, Stage::Message | Stage::FinalReply),
             Error::Rejected { stage, reply, .. } => {
                 reply.code == 421 && matches!(stage, Stage::Greeting | Stage::Ehlo)
             }
@@ -350,6 +319,29 @@ impl Error {
                             ..
                         }
                 ))
+    }
+}
+
+impl Error {
+    /// A failure of the network floor, at `stage` of the conversation.
+    pub fn from_net(e: NetError, stage: Stage) -> Error {
+        match e {
+            NetError::Resolve { host, detail } => Error::Resolve { host, detail },
+            NetError::Refused { host, port } => Error::Refused { host, port },
+            NetError::Connect { host, port, detail } => Error::Connect { host, port, detail },
+            NetError::Timeout { host, port, limit } => Error::Timeout {
+                host,
+                port,
+                stage,
+                limit,
+            },
+            NetError::Tls { host, problem } => Error::Tls { host, problem },
+            NetError::Io { host, detail } => Error::Io {
+                host,
+                stage,
+                detail,
+            },
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{About, Error, Limit, Reply, Stage, TlsProblem};
+use super::{About, Error, Limit, Reply, Stage};
 
 const PORT_HINT: &str = "Check smtp.host and smtp.port: submission is usually port 587 \
 (STARTTLS) or 465 (implicit TLS, host prefix ssl://); port 25 is often blocked by hosting providers";
@@ -144,6 +144,17 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
                 f,
                 "no reply from {host}:{port} {limit} after the end of the message"
             ),
+            Stage::Message => write!(
+                f,
+                "the SMTP server {host}:{port} stopped reading the message (no progress {limit}) \
+                 before its end, so it cannot have taken it{not_sent}. {}",
+                match limit {
+                    Limit::Step(_) => "Try again later; the server or the network is stalled",
+                    Limit::Total(_) =>
+                        "Raise smtp.max_time for big messages on slow links, or send a smaller \
+                         message",
+                }
+            ),
             _ => write!(
                 f,
                 "the SMTP server {host}:{port} stopped answering ({}, no reply {limit}){not_sent}. \
@@ -184,7 +195,7 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
                 stage.waiting_for()
             )
         }
-        Error::Tls { host, problem } => tls(f, host, problem),
+        Error::Tls { host, problem } => write!(f, "{}", problem.words(host)),
         Error::SlotsBusy { host, max, waited } => write!(
             f,
             "all {max} connections that smtp.max_connections allows to {host} were in use by \
@@ -205,6 +216,23 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             "the message is too big for {host}: {size} bytes, and the server takes at most {max} \
              (its EHLO SIZE){not_sent}. Send a smaller message, for example with a link instead \
              of an attachment"
+        ),
+        Error::NoTimeForMessage {
+            host,
+            size,
+            left,
+            needed,
+            max_time,
+        } => write!(
+            f,
+            "too little of smtp.max_time ({} s) was left to send the message to {host}: {size} \
+             bytes need {:.1} s (its transfer at 1 MB/s, and for the server's reply one smtp.timeout, at most a \
+             third of smtp.max_time), and {:.1} s were left, so the end of the message was never sent{not_sent}. \
+             Trying again is safe. Raise smtp.max_time, or look at what used the time before \
+             (slow connect, TLS, login, or waiting for a free connection)",
+            max_time.as_secs_f64(),
+            needed.as_secs_f64(),
+            left.as_secs_f64()
         ),
         Error::InsecureAuth { host } => write!(
             f,
@@ -465,118 +493,6 @@ fn auth_refused(f: &mut fmt::Formatter<'_>, reply: &Reply, said: &str) -> fmt::R
         "authentication failed; {said}. Check smtp.username and smtp.password (many providers \
          require an app password or an API key instead of the account password)"
     )
-}
-
-fn tls(f: &mut fmt::Formatter<'_>, host: &str, problem: &TlsProblem) -> fmt::Result {
-    let issuer = |i: &Option<String>| match i {
-        Some(name) => format!("\"{name}\""),
-        None => "a certificate authority".into(),
-    };
-    match problem {
-        TlsProblem::UnknownIssuer { issuer: i } => write!(
-            f,
-            "the TLS certificate of {host} is not trusted: it was issued by {}, which this machine \
-             does not trust. If the server uses a private CA, set smtp.cafile in php.ini to that \
-             CA's certificate (PEM); otherwise the server needs a certificate from a public CA",
-            issuer(i)
-        ),
-        TlsProblem::MissingIntermediate { issuer: i } => write!(
-            f,
-            "the TLS certificate of {host} is not trusted: the server sent only its own \
-             certificate, issued by {}, and no intermediate certificate. If that issuer belongs to \
-             a public CA, the server sent no intermediate certificate: ask its admin to send the \
-             full chain (e.g. fullchain.pem, not cert.pem). If it is a private CA, set smtp.cafile \
-             in php.ini to that CA's certificate",
-            issuer(i)
-        ),
-        TlsProblem::SelfSigned => write!(
-            f,
-            "the TLS certificate of {host} is self-signed, so nothing vouches for it. Save that \
-             certificate (PEM) on this machine and set smtp.cafile in php.ini to it, or give the \
-             server a certificate from a CA"
-        ),
-        TlsProblem::CaUsedAsEndEntity => write!(
-            f,
-            "the TLS certificate of {host} is a CA certificate (basicConstraints CA:TRUE, which \
-             `openssl req -x509` sets by default), and a CA certificate cannot identify a server, \
-             not even when trusted through smtp.cafile. Give the server a certificate signed by a \
-             CA, or a self-signed one made with `-addext basicConstraints=critical,CA:FALSE`, and \
-             trust that with smtp.cafile"
-        ),
-        TlsProblem::NameMismatch(names) => {
-            write!(
-                f,
-                "the TLS certificate of {host} is not valid for the name \"{host}\""
-            )?;
-            if names.is_empty() {
-                write!(
-                    f,
-                    ". Use the host name the certificate was issued for in smtp.host"
-                )
-            } else {
-                write!(
-                    f,
-                    "; it is valid for: {}. Set smtp.host to one of these names",
-                    names.join(", ")
-                )
-            }
-        }
-        TlsProblem::Expired => write!(
-            f,
-            "the TLS certificate of {host} has expired. The server's administrator must renew it \
-             (also check that this machine's clock is right)"
-        ),
-        TlsProblem::NotYetValid => write!(
-            f,
-            "the TLS certificate of {host} is not valid yet. Check this machine's clock"
-        ),
-        TlsProblem::Revoked => write!(
-            f,
-            "the TLS certificate of {host} has been revoked by its CA. The server's administrator \
-             must install a new one"
-        ),
-        TlsProblem::WeakSignature => write!(
-            f,
-            "the TLS certificate of {host} (or its chain) is signed with an algorithm this client \
-             does not accept (such as SHA-1 or MD5, or too small a key). The server needs a \
-             certificate with a current signature algorithm"
-        ),
-        TlsProblem::WrongPurpose => write!(
-            f,
-            "the TLS certificate of {host} is not made for TLS servers (its extended key usage \
-             lacks serverAuth). The server needs a server certificate"
-        ),
-        TlsProblem::BadCertificate(detail) => write!(
-            f,
-            "the TLS certificate of {host} cannot be used ({detail}). The server's administrator \
-             must fix or replace it"
-        ),
-        TlsProblem::NotOffered => write!(
-            f,
-            "{host} does not offer STARTTLS, so the connection cannot be encrypted; nothing was \
-             sent (TLS is required by smtp.starttls=required, and always before a password goes \
-             out). Use the port where the server offers TLS (587 with STARTTLS, or 465 with the \
-             ssl:// host prefix)"
-        ),
-        TlsProblem::NotTls => write!(
-            f,
-            "{host} did not answer the TLS handshake with TLS: this port speaks plain text. \
-             Remove the ssl:// (or tls://) host prefix to use STARTTLS, usually on port 587"
-        ),
-        TlsProblem::NoCommonParameters(detail) => write!(
-            f,
-            "{host} and this client have no TLS version or cipher in common ({detail}): the \
-             server may offer only TLS 1.0/1.1 or old ciphers, and this client needs TLS 1.2 or \
-             newer. The server's TLS setup needs updating"
-        ),
-        TlsProblem::ServerAlert(alert) => write!(
-            f,
-            "{host} aborted the TLS handshake itself (alert: {alert}): the problem is on the \
-             server's side (its certificate or key may be missing or unreadable, or its TLS setup \
-             broken). Check the server's log or ask its administrator"
-        ),
-        TlsProblem::Other(detail) => write!(f, "TLS with {host} failed: {detail}"),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::error::TlsProblem;
+use crate::net::NetError;
+use crate::tls::TlsProblem;
 
 /// One wait of a token request; each is bounded by `Limits::step` and by `Limits::until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +124,23 @@ pub enum OAuthError {
 }
 
 impl OAuthError {
+    /// The network floor's failure at `step` of a token request; `timeout` reports a wait that
+    /// ran out (it knows which of the request's limits it was).
+    pub(crate) fn from_net(
+        e: NetError,
+        step: Step,
+        timeout: impl FnOnce(Step) -> OAuthError,
+    ) -> OAuthError {
+        match e {
+            NetError::Resolve { host, detail } => OAuthError::Resolve { host, detail },
+            NetError::Refused { host, port } => OAuthError::Refused { host, port },
+            NetError::Connect { host, port, detail } => OAuthError::Connect { host, port, detail },
+            NetError::Timeout { .. } => timeout(step),
+            NetError::Tls { host, problem } => OAuthError::Tls { host, problem },
+            NetError::Io { host, detail } => OAuthError::Io { host, step, detail },
+        }
+    }
+
     /// True when trying again later may work without changing any setting (network trouble,
     /// timeouts, 5xx, 429).
     pub fn temporary(&self) -> bool {
@@ -210,14 +228,7 @@ impl fmt::Display for OAuthError {
                     }
                 }
                 // The same words as for the SMTP server's certificate, naming the endpoint.
-                other => write!(
-                    f,
-                    "{}",
-                    crate::error::Error::Tls {
-                        host: format!("the token endpoint {host}"),
-                        problem: other.clone(),
-                    }
-                ),
+                other => write!(f, "{}", other.words(&format!("the token endpoint {host}"))),
             },
             OAuthError::Io { host, step, detail } => write!(
                 f,

@@ -19,8 +19,8 @@ use rustls::ClientConnection;
 
 use super::error::{OAuthError, Step};
 use super::Limits;
+use crate::net::{lookup_within, system_lookup, Limit, LookupFailed, NetError};
 use crate::tls;
-use crate::transport::net::{lookup_within, system_lookup, LookupFailed};
 
 /// Token responses are a few KB; anything this big is not one.
 const MAX_RESPONSE: usize = 256 * 1024;
@@ -125,10 +125,7 @@ pub(crate) fn post_form(
     cafile: Option<&Path>,
     limits: Limits,
 ) -> Result<Response, OAuthError> {
-    let config = tls::client_config(cafile, true).map_err(|e| match e {
-        crate::error::Error::Config(msg) => OAuthError::Config(msg),
-        other => OAuthError::Config(other.to_string()),
-    })?;
+    let config = tls::client_config(cafile, true).map_err(OAuthError::Config)?;
     let name = ServerName::try_from(url.host.clone())
         .map_err(|_| OAuthError::Config(format!("\"{}\" is not a valid host name", url.host)))?;
     let started = Instant::now();
@@ -138,23 +135,21 @@ pub(crate) fn post_form(
     let (end, _) = clock.step_end();
     let addrs = lookup_within(&url.host, url.port, end, system_lookup).map_err(|e| match e {
         LookupFailed::TimedOut => fail.timeout(Step::Resolve),
-        LookupFailed::Error(detail) => OAuthError::Resolve {
-            host: url.host.clone(),
-            detail,
-        },
+        LookupFailed::Error(detail) => fail.net(
+            Step::Resolve,
+            NetError::Resolve {
+                host: url.host.clone(),
+                detail,
+            },
+        ),
     })?;
 
-    let tcp = connect(&addrs, clock.step_end().0).map_err(|e| match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => fail.timeout(Step::Connect),
-        io::ErrorKind::ConnectionRefused => OAuthError::Refused {
-            host: url.host.clone(),
-            port: url.port,
-        },
-        _ => OAuthError::Connect {
-            host: url.host.clone(),
-            port: url.port,
-            detail: e.to_string(),
-        },
+    let tcp = connect(&addrs, clock.step_end().0).map_err(|e| {
+        let limit = Limit::Step(clock.limits.step);
+        fail.net(
+            Step::Connect,
+            NetError::from_connect(&url.host, url.port, &e, limit),
+        )
     })?;
     let _ = tcp.set_nodelay(true);
     let mut io = Timed {
@@ -252,36 +247,42 @@ impl Fail<'_> {
     }
 
     fn io(&self, step: Step, e: io::Error) -> OAuthError {
-        if let Some(t) = tls::rustls_error(&e) {
-            return if step == Step::TlsHandshake {
-                OAuthError::Tls {
-                    host: self.url.host.clone(),
+        let host = self.url.host.clone();
+        let failure = if let Some(t) = tls::rustls_error(&e) {
+            if step == Step::TlsHandshake {
+                NetError::Tls {
+                    host,
                     problem: tls::problem(t),
                 }
             } else {
-                OAuthError::Io {
-                    host: self.url.host.clone(),
-                    step,
+                NetError::Io {
+                    host,
                     detail: format!("TLS: {t}"),
                 }
-            };
-        }
-        match e.kind() {
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => self.timeout(step),
-            io::ErrorKind::UnexpectedEof
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe => OAuthError::Io {
-                host: self.url.host.clone(),
-                step,
-                detail: "the server closed the connection".into(),
-            },
-            _ => OAuthError::Io {
-                host: self.url.host.clone(),
-                step,
-                detail: e.to_string(),
-            },
-        }
+            }
+        } else {
+            match e.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => return self.timeout(step),
+                io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe => NetError::Io {
+                    host,
+                    detail: "the server closed the connection".into(),
+                },
+                _ => NetError::Io {
+                    host,
+                    detail: e.to_string(),
+                },
+            }
+        };
+        self.net(step, failure)
+    }
+
+    /// A failure of the network floor at `step`; its timeouts say which of the token
+    /// request's limits ran out.
+    fn net(&self, step: Step, e: NetError) -> OAuthError {
+        OAuthError::from_net(e, step, |step| self.timeout(step))
     }
 }
 

@@ -45,10 +45,15 @@ fn still_good(conn: &mut Connection, s: &Settings, budget: &Budget) -> bool {
 }
 
 /// A failure on a reused connection that happened before the server could have accepted the
-/// message: retrying on a new connection cannot duplicate it.
+/// message: retrying on a new connection cannot duplicate it. A server that stopped reading the
+/// body in time is not a dead kept connection: the same upload would only stall again.
 fn retry_is_safe(e: &Error, sent_before: u32, conn: &Connection) -> bool {
     let connection_failed = match e {
         Error::Rejected { reply, .. } => reply.code == 421,
+        Error::Timeout {
+            stage: Stage::Message,
+            ..
+        } => false,
         Error::Timeout { .. }
         | Error::Closed { .. }
         | Error::Io { .. }

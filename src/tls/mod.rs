@@ -3,8 +3,10 @@
 
 mod cert;
 mod problem;
+mod words;
 
 pub use problem::{problem, rustls_error};
+pub use words::{TlsProblem, Words};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,8 +20,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, OtherError, RootCertStore};
 
-use crate::error::{Error, Result, TlsProblem};
-
 /// Loading the system trust store reads and parses a few hundred certificates: do it once per
 /// process (per cafile), not per connection. A `ClientConfig` holds no sockets or threads, so
 /// sharing it across a fork is fine.
@@ -28,7 +28,12 @@ type ConfigKey = (Option<PathBuf>, bool);
 static CONFIGS: Lazy<Mutex<HashMap<ConfigKey, Arc<ClientConfig>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
-pub fn client_config(cafile: Option<&Path>, verify_peer: bool) -> Result<Arc<ClientConfig>> {
+/// The client configuration for `cafile` (plus the system store); `Err` says what is wrong
+/// with the file or the setup (a configuration problem for the caller to report).
+pub fn client_config(
+    cafile: Option<&Path>,
+    verify_peer: bool,
+) -> Result<Arc<ClientConfig>, String> {
     let key = (cafile.map(Path::to_path_buf), verify_peer);
     if let Some(c) = CONFIGS.lock().get(&key) {
         return Ok(c.clone());
@@ -40,34 +45,34 @@ pub fn client_config(cafile: Option<&Path>, verify_peer: bool) -> Result<Arc<Cli
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
             .and_then(|it| it.collect::<std::result::Result<_, _>>())
             .map_err(|e| {
-                Error::Config(format!(
+                format!(
                     "cafile \"{}\" cannot be read as PEM certificates: {e}",
                     path.display()
-                ))
+                )
             })?;
         if certs.is_empty() {
-            return Err(Error::Config(format!(
+            return Err(format!(
                 "cafile \"{}\" holds no PEM certificate",
                 path.display()
-            )));
+            ));
         }
         let (_, bad) = roots.add_parsable_certificates(certs);
         if bad > 0 {
-            return Err(Error::Config(format!(
+            return Err(format!(
                 "cafile \"{}\": {bad} certificate(s) could not be used as trust anchors",
                 path.display()
-            )));
+            ));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // TLS 1.2 is the floor; rustls supports nothing older.
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?;
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
     let config = if verify_peer {
         let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
-            .map_err(|e| Error::Config(format!("TLS setup failed: {e}")))?;
+            .map_err(|e| format!("TLS setup failed: {e}"))?;
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(Explaining(inner)))

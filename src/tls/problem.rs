@@ -4,7 +4,7 @@
 use rustls::{AlertDescription, CertificateError, PeerIncompatible};
 
 use super::Explained;
-use crate::error::TlsProblem;
+use super::TlsProblem;
 
 /// Turns a rustls error into what the user can act on.
 pub fn problem(e: &rustls::Error) -> TlsProblem {

@@ -31,6 +31,10 @@ use crate::config::Settings;
 use crate::error::{about, Error, Reply, Result, Stage};
 use net::Stream;
 
+/// The longest reply taken (all its lines). Real replies are far shorter (a long EHLO reply is
+/// under 1 KiB); a server that sends more is broken or hostile.
+pub const MAX_REPLY: usize = 64 * 1024;
+
 /// The log target of the SMTP conversation (AUTH data is never in it).
 pub const WIRE_LOG: &str = "smtp::wire";
 
@@ -41,6 +45,8 @@ pub struct Facts {
     pub rcpt_limit: Option<usize>,
     /// The server offers CHUNKING but refused BDAT: use DATA.
     pub no_chunking: bool,
+    /// The server completed a BDAT transaction: the body may go in the envelope's write.
+    pub bdat_proven: bool,
 }
 
 pub struct Connection {
@@ -290,36 +296,52 @@ impl Connection {
         reply::parse(&raw).map_err(|detail| Error::Protocol { stage, detail })
     }
 
-    /// The bytes of the next complete reply.
+    /// The bytes of the next complete reply. Each byte is looked at once (a server that
+    /// trickles a reply byte by byte costs linear time), and a reply may be `MAX_REPLY` long
+    /// at most: endless continuation lines or a line without end are a protocol error, not
+    /// unbounded memory.
     fn read_raw(&mut self, stage: Stage, deadline: Deadline) -> Result<Vec<u8>> {
+        // rbuf[..lines] holds whole continuation lines, checked; rbuf[lines..searched] holds
+        // no line end.
+        let mut lines = 0;
+        let mut searched = 0;
         loop {
-            if let Some(end) = reply::complete_len(&self.rbuf) {
-                let raw: Vec<u8> = self.rbuf.drain(..end).collect();
-                if self.wire_enabled() {
-                    let text = String::from_utf8_lossy(&raw);
-                    self.wire(format_args!(
-                        "S: {}",
-                        text.trim_end().replace("\r\n", " | ")
-                    ));
-                }
-                return Ok(raw);
-            }
-            if self.rbuf.len() > 64 * 1024 {
-                return Err(Error::Protocol {
-                    stage,
-                    detail: "reply longer than 64 KiB".into(),
-                });
-            }
-            if let Some(line_end) = self.rbuf.iter().position(|&b| b == b'\n') {
-                if !reply::line_ok(&self.rbuf[..line_end]) {
+            while let Some(nl) = self.rbuf[searched..].iter().position(|&b| b == b'\n') {
+                let end = searched + nl + 1;
+                let line = &self.rbuf[lines..end - 1];
+                if !reply::line_ok(line) {
                     return Err(Error::Protocol {
                         stage,
                         detail: format!(
                             "{:?}",
-                            String::from_utf8_lossy(&self.rbuf[..line_end.min(80)]).trim_end()
+                            String::from_utf8_lossy(&line[..line.len().min(80)]).trim_end()
                         ),
                     });
                 }
+                if line.get(3) != Some(&b'-') {
+                    let raw: Vec<u8> = self.rbuf.drain(..end).collect();
+                    if self.wire_enabled() {
+                        let text = String::from_utf8_lossy(&raw);
+                        self.wire(format_args!(
+                            "S: {}",
+                            text.trim_end().replace("\r\n", " | ")
+                        ));
+                    }
+                    return Ok(raw);
+                }
+                lines = end;
+                searched = end;
+            }
+            searched = self.rbuf.len();
+            if self.rbuf.len() > MAX_REPLY {
+                return Err(Error::Protocol {
+                    stage,
+                    detail: format!(
+                        "a reply longer than {} KiB (it begins {:?})",
+                        MAX_REPLY / 1024,
+                        String::from_utf8_lossy(&self.rbuf[..self.rbuf.len().min(60)])
+                    ),
+                });
             }
             match self.stream.read(&mut self.scratch, deadline) {
                 Ok(0) => {

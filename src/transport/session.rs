@@ -86,7 +86,8 @@ impl Connection {
 
     pub(super) fn start_tls(&mut self, s: &Settings, budget: &Budget) -> Result<()> {
         self.in_step = false;
-        let config = tls::client_config(s.cafile.as_deref(), s.verify_peer)?;
+        let config =
+            tls::client_config(s.cafile.as_deref(), s.verify_peer).map_err(Error::Config)?;
         if !s.verify_peer {
             log::warn!(
                 "smtp.verify_peer=0: the TLS certificate of {} is not checked; anyone between \

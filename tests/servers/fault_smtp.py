@@ -214,6 +214,9 @@ class Session:
             self.log("peer closed")
             raise CloseNow()
         self.buf += chunk
+        if self.cfg.read_rate:
+            # A slow link: what was read takes len/rate seconds to arrive.
+            time.sleep(len(chunk) / self.cfg.read_rate)
 
     def readline(self, limit=True):
         """One line including its LF; None if the line was longer than MAX_LINE (discarded)."""
@@ -265,6 +268,12 @@ class Session:
         if kind == "close":
             self.log("action %s=close" % verb)
             raise CloseNow()
+        if kind == "stall":
+            # Neither read nor answer again (a peer whose receive window stays shut), until the
+            # client goes away or the server's lifetime ends.
+            self.log("action %s=stall" % verb)
+            while True:
+                time.sleep(3600)
         if kind == "silent":
             self.log("action %s=silent" % verb)
             self.blackhole()
@@ -371,7 +380,7 @@ class Session:
         caps = []
         if c.pipelining:
             caps.append("PIPELINING")
-        caps.append("SIZE %d" % SIZE_LIMIT)
+        caps.append("SIZE %d" % c.size)
         if c.eightbit:
             caps.append("8BITMIME")
         if c.chunking:
@@ -679,7 +688,7 @@ class Session:
                 except ValueError:
                     self.respond("MAIL", R("501 5.5.4 Bad SIZE parameter"))
                     return
-                if size > SIZE_LIMIT:
+                if size > self.cfg.size:
                     self.respond("MAIL", R("552 5.3.4 Message size exceeds fixed limit"))
                     return
         code, _, _ = self.respond("MAIL", R("250 2.1.0 Ok"))
@@ -751,6 +760,10 @@ class Session:
             # for commands.
             self.respond("BDAT", R("502 5.5.2 unused"))
             return
+        if size:
+            if not self.buf:
+                self._fill()
+            self.mid_data_reply()
         chunk = self.read_exact(size)
         self.t("C: <chunk %d bytes%s>" % (size, ", LAST" if last else ""))
         if self.mail_from is None or not self.rcpts:
@@ -764,6 +777,14 @@ class Session:
             return
         self.deliver(bytes(self.chunks), bytes(self.chunks), "BDAT")
 
+    def mid_data_reply(self):
+        """--mid-data-reply: refuse the message in the middle of its data and hang up, without
+        reading the rest (as a server that runs out of room)."""
+        if self.faulty and self.cfg.mid_data_reply:
+            self.t("C: <data %d bytes, incomplete>" % len(self.buf))
+            self.send(self.cfg.mid_data_reply)
+            raise CloseNow()
+
     def receive_data(self):
         raw = bytearray()
         body = bytearray()
@@ -771,9 +792,10 @@ class Session:
         # MIDDATA faults fire once the first data bytes are in.
         if not self.buf:
             self._fill()
+        self.mid_data_reply()
         if self.faulty and "MIDDATA" in self.cfg.actions:
             kind, _ = self.cfg.actions["MIDDATA"]
-            if kind in ("close", "silent"):
+            if kind in ("close", "silent", "stall"):
                 self.t("C: <data %d bytes, incomplete>" % len(self.buf))
             self.do_action("MIDDATA")
         while True:
@@ -786,12 +808,12 @@ class Session:
                 raw += line
                 body += line[1:] if line.startswith(b".") else line
         self.t("C: <data %d bytes>" % raw_len)
-        too_big = len(body) > SIZE_LIMIT or len(raw) >= MAX_KEEP
+        too_big = len(body) > self.cfg.size or len(raw) >= MAX_KEEP
         self.deliver(body, raw, "DOT", too_big)
 
     def deliver(self, body, raw, verb, too_big=False):
         """Records a completely received message and answers VERB (DOT or BDAT) for it."""
-        too_big = too_big or len(body) > SIZE_LIMIT
+        too_big = too_big or len(body) > self.cfg.size
         qid = secrets.token_hex(5).upper()
         default = (R("552 5.3.4 Message size exceeds fixed maximum message size") if too_big
                    else R("250 2.0.0 Ok: queued as %s" % qid))
@@ -846,6 +868,11 @@ class Server:
         family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
         self.lsock = socket.socket(family, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if cfg.read_rate or cfg.mid_data_reply or "MIDDATA" in cfg.actions:
+            # Small socket buffers (inherited by accepted sockets), so the client sees the
+            # slow reading (or a server that stops reading) instead of filling megabytes of
+            # kernel buffers at once.
+            self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 128 * 1024)
         self.lsock.bind((cfg.host, cfg.port))
         self.lsock.listen(128)
         self.port = self.lsock.getsockname()[1]
@@ -925,6 +952,8 @@ def parse_args(argv):
     p.add_argument("--no-8bitmime", action="store_true")
     p.add_argument("--no-ehlo", action="store_true")
     p.add_argument("--chunking", action="store_true", help="offer CHUNKING (BDAT, RFC 3030)")
+    p.add_argument("--size", type=int, default=SIZE_LIMIT,
+                   help="SIZE to offer and enforce (default %d)" % SIZE_LIMIT)
     # auth
     p.add_argument("--auth-user")
     p.add_argument("--auth-pass")
@@ -937,13 +966,17 @@ def parse_args(argv):
     p.add_argument("--require-auth", action="store_true")
     # faults
     p.add_argument("--reply", action="append", default=[], metavar="VERB=TEXT")
-    p.add_argument("--action", action="append", default=[], metavar="VERB=close|silent|delay:S")
+    p.add_argument("--action", action="append", default=[], metavar="VERB=close|silent|stall|delay:S")
     p.add_argument("--reject-rcpt", action="append", default=[], metavar="SUBSTRING")
     p.add_argument("--rcpt-reply", action="append", default=[], metavar="SUBSTRING=TEXT",
                    help="RCPT whose address contains SUBSTRING gets TEXT (first match wins)")
     p.add_argument("--after-reply", action="append", default=[], metavar="VERB=TEXT",
                    help="right after the reply to VERB, also send TEXT (unsolicited)")
     p.add_argument("--rcpt-limit", type=int)
+    p.add_argument("--read-rate", type=float, metavar="BYTES_PER_S",
+                   help="read at most this fast (a slow link; small socket buffers)")
+    p.add_argument("--mid-data-reply", metavar="TEXT",
+                   help="once message data arrives (DATA or BDAT), send TEXT and close")
     p.add_argument("--max-messages", type=int)
     p.add_argument("--max-connections", type=int,
                    help="refuse a connection over N at once with Postfix's 421 (peak in DIR/peak)")
@@ -987,6 +1020,12 @@ def parse_args(argv):
         except ValueError as e:
             p.error(str(e))
 
+    if a.mid_data_reply:
+        try:
+            a.mid_data_reply = parse_reply_text(a.mid_data_reply)
+        except ValueError as e:
+            p.error(str(e))
+
     a.rcpt_replies = []
     for r in a.rcpt_reply:
         sub, sep, text = r.partition("=")
@@ -1015,7 +1054,7 @@ def parse_args(argv):
         what = what.strip().lower()
         if not sep or verb not in ACTION_VERBS:
             p.error("--action wants VERB=ACTION with VERB one of %s: %r" % (",".join(ACTION_VERBS), r))
-        if what in ("close", "silent"):
+        if what in ("close", "silent", "stall"):
             a.actions[verb] = (what, 0.0)
         elif what.startswith("delay:"):
             try:
@@ -1023,7 +1062,7 @@ def parse_args(argv):
             except ValueError:
                 p.error("bad delay in %r" % r)
         else:
-            p.error("--action wants close, silent or delay:SECONDS: %r" % r)
+            p.error("--action wants close, silent, stall or delay:SECONDS: %r" % r)
     return a
 
 

@@ -1,17 +1,219 @@
 //! The body: DATA's dot-stuffed message and final dot, or CHUNKING's `BDAT <n> LAST` with the
-//! exact bytes (RFC 3030) — for one recipient, the whole transaction in one write and one
-//! round trip.
+//! exact bytes (RFC 3030).
+//!
+//! Written in pieces of `PIECE` bytes, framed (dot-stuffed) piece by piece: no copy of the
+//! whole message is made, and each piece gets a step deadline of its own, so the data timeout is
+//! "no progress for smtp.timeout" under smtp.max_time, as Postfix's `smtp_data_xfer_timeout`.
+//!
+//! Time rule: the body is started only when what is left of smtp.max_time covers a reserve for
+//! the server's final reply (one smtp.timeout, but at most a third of smtp.max_time, so that a
+//! max_time close to the timeout still leaves room for the rest) plus the message at
+//! `FLOOR_RATE`; and the piece that carries the end of data goes out only when the reserve is
+//! still left. Otherwise the end never goes out and the message is certainly not sent (safe to
+//! retry), instead of written with milliseconds left and its outcome unknown.
 
-use super::{unknown, Accepted, Connection};
+use std::time::{Duration, Instant};
+
+use super::{unknown, Accepted, Body, Connection};
 use crate::error::{Error, Reply, Result, Stage};
 use crate::message::Prepared;
 use crate::transport::Budget;
 
+/// Bytes per write.
+const PIECE: usize = 64 * 1024;
+
+/// The slowest link a body is planned for, in bytes per second (1 MB/s: an ordinary uplink).
+/// A slower link does not fail because of it; it only makes the start rule too generous.
+pub const FLOOR_RATE: u64 = 1_000_000;
+
+/// How long to wait for what a server sent before it stopped reading the body (its refusal).
+const LAST_WORDS: Duration = Duration::from_millis(500);
+
+/// The wait, after a lone `BDAT` line to a server that has not yet shown that it takes BDAT,
+/// for its refusal, as a multiple of the envelope's round trip, and its bounds.
+const EARLY_REFUSAL_RTTS: u32 = 4;
+const EARLY_REFUSAL_MIN: Duration = Duration::from_millis(50);
+const EARLY_REFUSAL_MAX: Duration = Duration::from_secs(1);
+
+/// The message as a sequence of pieces of at most about `PIECE` bytes, framed for `Body`; the
+/// last piece carries the end of data (DATA's final dot).
+struct Pieces<'a> {
+    data: &'a [u8],
+    at: usize,
+    kind: Body,
+    at_line_start: bool,
+}
+
+impl<'a> Pieces<'a> {
+    fn new(data: &'a [u8], kind: Body) -> Pieces<'a> {
+        Pieces {
+            data,
+            at: 0,
+            kind,
+            at_line_start: true,
+        }
+    }
+
+    /// Appends the next piece to `buf` (up to `PIECE` bytes in all); true when it ends the body.
+    fn fill(&mut self, buf: &mut Vec<u8>) -> bool {
+        let room = PIECE.saturating_sub(buf.len()).max(1);
+        match self.kind {
+            Body::Bdat => {
+                let end = (self.at + room).min(self.data.len());
+                buf.extend_from_slice(&self.data[self.at..end]);
+                self.at = end;
+            }
+            Body::Data => {
+                let limit = buf.len() + room;
+                while self.at < self.data.len() && buf.len() < limit {
+                    if self.at_line_start && self.data[self.at] == b'.' {
+                        buf.push(b'.');
+                    }
+                    let rest = &self.data[self.at..];
+                    let space = limit.saturating_sub(buf.len()).max(1);
+                    let take = rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(rest.len(), |nl| nl + 1)
+                        .min(space);
+                    buf.extend_from_slice(&rest[..take]);
+                    self.at += take;
+                    self.at_line_start = rest[take - 1] == b'\n';
+                }
+                if self.at == self.data.len() {
+                    if !self.data.ends_with(b"\r\n") {
+                        buf.extend_from_slice(b"\r\n");
+                    }
+                    buf.extend_from_slice(b".\r\n");
+                }
+            }
+        }
+        self.at == self.data.len()
+    }
+}
+
+/// The time kept for the server's reply to the end of data: one smtp.timeout, at most a third
+/// of smtp.max_time.
+fn reply_reserve(budget: &Budget, total: Duration) -> Duration {
+    budget.step_length().min(total / 3)
+}
+
+/// Whether the message may start, by the module's time rule: `Err(needed, left, total)` if not.
+fn time_for(
+    size: usize,
+    budget: &Budget,
+) -> std::result::Result<(), (Duration, Duration, Duration)> {
+    let Some((left, total)) = budget.left() else {
+        return Ok(());
+    };
+    let transfer = Duration::from_secs_f64(size as f64 / FLOOR_RATE as f64);
+    let needed = reply_reserve(budget, total) + transfer;
+    if left >= needed {
+        Ok(())
+    } else {
+        Err((needed, left, total))
+    }
+}
+
 impl Connection {
-    /// MAIL, RCPT and `BDAT <n> LAST` with the message, in one write; then the three replies.
-    /// The chunk is on its way before any reply is read, so once it is written, a lost reply
-    /// leaves the outcome unknown unless the server refused MAIL or RCPT first (then it cannot
-    /// have taken the message).
+    /// Refuses to start a message the rest of the call has no time for (the module's rule).
+    pub(super) fn time_for_body(&self, msg: &Prepared, budget: &Budget) -> Result<()> {
+        time_for(msg.data.len(), budget).map_err(|(needed, left, max_time)| {
+            Error::NoTimeForMessage {
+                host: self.host.clone(),
+                size: msg.data.len() as u64,
+                left,
+                needed,
+                max_time,
+            }
+        })
+    }
+
+    /// Writes `head` (commands that go in the same write) and the message framed as `kind`,
+    /// piece by piece. A write that fails leaves the end of data unsent: the server cannot have
+    /// taken the message, and its own reply, when it sent one before it stopped reading (a 552
+    /// before closing), is the error. `before` are the stages of replies due before the body's
+    /// own (MAIL and RCPT, when they went in the same write).
+    pub(super) fn write_body(
+        &mut self,
+        head: &[u8],
+        msg: &Prepared,
+        kind: Body,
+        before: &[Stage],
+        budget: &Budget,
+    ) -> Result<()> {
+        self.time_for_body(msg, budget)?;
+        let mut pieces = Pieces::new(&msg.data, kind);
+        let mut buf = Vec::with_capacity(head.len() + PIECE + 8);
+        buf.extend_from_slice(head);
+        loop {
+            let last = pieces.fill(&mut buf);
+            if last {
+                if let Some((left, max_time)) = budget.left() {
+                    let needed = reply_reserve(budget, max_time);
+                    if left < needed {
+                        return Err(Error::NoTimeForMessage {
+                            host: self.host.clone(),
+                            size: msg.data.len() as u64,
+                            left,
+                            needed,
+                            max_time,
+                        });
+                    }
+                }
+            }
+            let deadline = budget.step();
+            if let Err(e) = self.stream.write_all(&buf, deadline) {
+                let cut = self.io_error(Stage::Message, e, deadline);
+                return Err(self.last_words(msg, cut, before, budget));
+            }
+            if last {
+                return Ok(());
+            }
+            buf.clear();
+        }
+    }
+
+    /// After a write of the body failed: the server's refusal when it sent one before it
+    /// stopped reading, else `cut`. Either way the end of data never went out: not sent.
+    fn last_words(
+        &mut self,
+        msg: &Prepared,
+        cut: Error,
+        before: &[Stage],
+        budget: &Budget,
+    ) -> Error {
+        let wait = if budget.exhausted() {
+            Duration::from_millis(10)
+        } else {
+            LAST_WORDS.min(budget.step_length())
+        };
+        let deadline = Budget::new(wait, None).step();
+        for stage in before.iter().copied().chain([Stage::Message]) {
+            match self.read_reply(stage, deadline) {
+                Ok(reply) if reply.code >= 400 => {
+                    return self.refused(
+                        stage,
+                        reply,
+                        &msg.from,
+                        msg.rcpts
+                            .first()
+                            .map(|r| r.as_str())
+                            .filter(|_| stage == Stage::RcptTo),
+                    );
+                }
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        cut
+    }
+
+    /// MAIL, RCPT and `BDAT <n> LAST` with the message, in one write (its first piece); then the
+    /// three replies. Only for a server that completed a BDAT transaction before (the chunk is
+    /// on its way before any reply is read). Once it is written, a lost reply leaves the
+    /// outcome unknown unless the server refused MAIL or RCPT first (then it cannot have taken
+    /// the message).
     pub(super) fn in_one_round_trip(
         &mut self,
         msg: &Prepared,
@@ -20,16 +222,23 @@ impl Connection {
     ) -> Result<Accepted> {
         let mail = self.mail_command(msg)?;
         let rcpt_cmd = super::envelope::rcpt_command(rcpt)?;
-        let mut out = Vec::with_capacity(mail.len() + rcpt_cmd.len() + msg.data.len() + 32);
-        out.extend_from_slice(mail.as_bytes());
-        out.extend_from_slice(rcpt_cmd.as_bytes());
-        out.extend_from_slice(&bdat(&msg.data));
+        let bdat = bdat_line(msg.data.len());
+        let mut head = Vec::with_capacity(mail.len() + rcpt_cmd.len() + bdat.len());
+        head.extend_from_slice(mail.as_bytes());
+        head.extend_from_slice(rcpt_cmd.as_bytes());
+        head.extend_from_slice(bdat.as_bytes());
         if self.wire_enabled() {
             self.wire_lines(&mail);
             self.wire_lines(&rcpt_cmd);
             self.wire(format_args!("C: BDAT {} LAST <message>", msg.data.len()));
         }
-        self.write(&out, Stage::Message, budget.step())?;
+        self.write_body(
+            &head,
+            msg,
+            Body::Bdat,
+            &[Stage::MailFrom, Stage::RcptTo],
+            budget,
+        )?;
         let got = Accepted {
             accepted: vec![rcpt.to_string()],
             deferred: Vec::new(),
@@ -63,6 +272,43 @@ impl Connection {
         self.finish(msg, reply, got)
     }
 
+    /// `BDAT <n> LAST` and the chunk, after the envelope's replies. To a server that has not yet
+    /// completed a BDAT transaction, the BDAT line goes alone first, and a refusal that comes
+    /// back within a few round trips of the envelope (`envelope_rtt`) keeps the chunk off the
+    /// wire: a server that does not know BDAT would read the message as commands.
+    pub(super) fn bdat_after_envelope(
+        &mut self,
+        msg: &Prepared,
+        envelope_rtt: Duration,
+        budget: &Budget,
+    ) -> Result<()> {
+        let line = bdat_line(msg.data.len());
+        self.wire(format_args!("C: BDAT {} LAST <message>", msg.data.len()));
+        if self.facts.bdat_proven {
+            return self.write_body(line.as_bytes(), msg, Body::Bdat, &[], budget);
+        }
+        self.time_for_body(msg, budget)?;
+        self.write(line.as_bytes(), Stage::Message, budget.step())?;
+        let wait = (envelope_rtt * EARLY_REFUSAL_RTTS)
+            .clamp(EARLY_REFUSAL_MIN, EARLY_REFUSAL_MAX)
+            .min(budget.step_length());
+        let started = Instant::now();
+        match self.read_reply(Stage::Message, budget.with_step(wait).step()) {
+            Ok(reply) => {
+                log::debug!(
+                    "{} answered a lone BDAT line within {:?}: {reply}",
+                    self.host,
+                    started.elapsed()
+                );
+                Err(self.chunk_refused(msg, early(reply)))
+            }
+            Err(Error::Timeout { .. }) if !budget.exhausted() => {
+                self.write_body(&[], msg, Body::Bdat, &[], budget)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The server refused the BDAT chunk. When the refusal is about BDAT itself (an unknown
     /// command, or words about chunking), DATA is used for this server from now on and the
     /// pool sends the message again with it on a new connection (nothing was delivered). The
@@ -86,30 +332,36 @@ impl Connection {
     }
 }
 
-/// `BDAT <n> LAST` and the message as it is (CRLF line ends, no dot-stuffing).
-pub fn bdat(data: &[u8]) -> Vec<u8> {
-    let mut out = format!("BDAT {} LAST\r\n", data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out
+/// A reply to a lone BDAT line is never an acceptance of the message (that needs the chunk).
+fn early(reply: Reply) -> Reply {
+    if reply.code < 400 {
+        Reply {
+            code: 554,
+            enhanced: None,
+            text: format!("unexpected reply to BDAT before its chunk: {reply}"),
+        }
+    } else {
+        reply
+    }
 }
 
-/// Dot-stuffing (RFC 5321 section 4.5.2) plus the terminating `.` line. The input already
-/// has CRLF line ends and ends with CRLF.
+fn bdat_line(size: usize) -> String {
+    format!("BDAT {size} LAST\r\n")
+}
+
+/// Dot-stuffing (RFC 5321 section 4.5.2) plus the terminating `.` line, as the body goes on the
+/// wire. The input already has CRLF line ends.
 pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + data.len() / 64 + 5);
-    let mut at_line_start = true;
-    for &b in data {
-        if at_line_start && b == b'.' {
-            out.push(b'.');
+    let mut pieces = Pieces::new(data, Body::Data);
+    let mut out = Vec::new();
+    loop {
+        let mut buf = Vec::new();
+        let last = pieces.fill(&mut buf);
+        out.extend_from_slice(&buf);
+        if last {
+            return out;
         }
-        out.push(b);
-        at_line_start = b == b'\n';
     }
-    if !out.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
 }
 
 #[cfg(test)]
@@ -124,10 +376,65 @@ mod tests {
         );
         assert_eq!(dot_stuff(b".\r\n"), b"..\r\n.\r\n");
         assert_eq!(dot_stuff(b"x.y\r\n"), b"x.y\r\n.\r\n");
+        assert_eq!(dot_stuff(b"x"), b"x\r\n.\r\n");
+        assert_eq!(dot_stuff(b""), b"\r\n.\r\n");
+    }
+
+    /// Pieces end anywhere, inside a line too: stuffing must follow line starts across them.
+    #[test]
+    fn pieces_keep_the_framing_across_their_ends() {
+        let mut data = Vec::new();
+        for i in 0..40_000usize {
+            data.extend_from_slice(if i.is_multiple_of(3) {
+                b".dot"
+            } else {
+                b"line"
+            });
+            data.extend(std::iter::repeat_n(b'x', i % 97));
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend(std::iter::repeat_n(b'y', 3 * PIECE));
+        data.extend_from_slice(b"\r\n.\r\n");
+        let mut naive = Vec::new();
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b".") {
+                naive.push(b'.');
+            }
+            naive.extend_from_slice(line);
+        }
+        naive.extend_from_slice(b".\r\n");
+        let mut pieces = Pieces::new(&data, Body::Data);
+        let mut out = Vec::new();
+        let mut count = 0;
+        loop {
+            let mut buf = Vec::new();
+            let last = pieces.fill(&mut buf);
+            assert!(buf.len() <= PIECE + 8, "{}", buf.len());
+            out.extend_from_slice(&buf);
+            count += 1;
+            if last {
+                break;
+            }
+        }
+        assert!(count > 3);
+        assert_eq!(out, naive);
+        let mut pieces = Pieces::new(&data, Body::Bdat);
+        let mut out = b"BDAT\r\n".to_vec();
+        while !pieces.fill(&mut out) {}
+        assert_eq!(&out[6..], &data[..]);
     }
 
     #[test]
-    fn a_chunk_is_the_exact_bytes() {
-        assert_eq!(bdat(b".a\r\n"), b"BDAT 4 LAST\r\n.a\r\n");
+    fn the_start_rule() {
+        let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(60)));
+        assert!(time_for(20_000_000, &b).is_ok());
+        assert!(time_for(60_000_000, &b).is_err());
+        let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(4)));
+        let (needed, left, total) = time_for(3_000_000, &b).unwrap_err();
+        assert!(needed >= Duration::from_secs(2) && left <= total);
+        // A max_time close to the timeout: a third of it is kept for the reply.
+        let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(5)));
+        assert!(time_for(1000, &b).is_ok());
+        assert!(time_for(usize::MAX / 2, &Budget::new(Duration::from_secs(5), None)).is_ok());
     }
 }

@@ -3,7 +3,8 @@
 //! final dot, or one `BDAT <n> LAST` chunk when the server offers CHUNKING).
 //!
 //! What each failure means for the message:
-//! - refused before the body, or the connection failed before the body was written: not sent;
+//! - refused before the body, or the connection failed before the end of the body was written
+//!   (a write that fails part-way leaves the end of data unsent): not sent;
 //! - the body written, no final reply: unknown (never retried);
 //! - an earlier transaction of the same send accepted: partial.
 //!
@@ -14,6 +15,7 @@
 mod body;
 mod envelope;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 pub use body::dot_stuff;
@@ -42,6 +44,7 @@ enum Body {
 impl Connection {
     /// Sends one message. On failure the error says what became of it (see the module doc).
     pub fn send(&mut self, msg: &Prepared, budget: &Budget) -> Result<()> {
+        let msg = &*self.for_this_server(msg);
         if let Some(max) = self.caps.size.filter(|m| *m > 0) {
             if msg.data.len() as u64 > max {
                 return Err(Error::TooBig {
@@ -53,7 +56,6 @@ impl Connection {
         }
         let mut delivered: Vec<String> = Vec::new();
         let mut pending: Vec<String> = msg.rcpts.clone();
-        let mut stuffed: Option<Vec<u8>> = None;
         while !pending.is_empty() {
             let take = self
                 .facts
@@ -61,7 +63,7 @@ impl Connection {
                 .map_or(pending.len(), |limit| limit.clamp(1, pending.len()));
             let rest = pending.split_off(take);
             let batch = pending;
-            match self.transaction(msg, &batch, budget, &mut stuffed) {
+            match self.transaction(msg, &batch, budget) {
                 Ok(t) => {
                     if !t.deferred.is_empty() {
                         log::debug!(
@@ -114,6 +116,13 @@ impl Connection {
         Ok(())
     }
 
+    /// The message as it goes to this server: the place for a conversion that depends on what
+    /// the server offers (an 8-bit message to quoted-printable for a server without 8BITMIME).
+    /// Today the message goes as built.
+    fn for_this_server<'a>(&self, msg: &'a Prepared) -> Cow<'a, Prepared> {
+        Cow::Borrowed(msg)
+    }
+
     /// Whether this transaction goes with BDAT.
     fn body_kind(&self) -> Body {
         if self.caps.chunking && self.chunking && !self.facts.no_chunking {
@@ -128,33 +137,35 @@ impl Connection {
         msg: &Prepared,
         batch: &[String],
         budget: &Budget,
-        stuffed: &mut Option<Vec<u8>>,
     ) -> Result<Accepted> {
         self.in_step = false;
+        // Checked before a transaction is opened too: no envelope for a body that cannot go.
+        self.time_for_body(msg, budget)?;
         let kind = self.body_kind();
-        if kind == Body::Bdat && batch.len() == 1 && self.caps.pipelining {
+        if kind == Body::Bdat && batch.len() == 1 && self.caps.pipelining && self.facts.bdat_proven
+        {
             return self.in_one_round_trip(msg, &batch[0], budget);
         }
+        let started = Instant::now();
         let got = self.envelope(msg, batch, kind, budget)?;
-        let reply = match kind {
+        match kind {
             Body::Data => {
-                let data = stuffed.get_or_insert_with(|| dot_stuff(&msg.data));
-                self.wire(format_args!("C: <message, {} bytes>", data.len()));
-                self.write(data, Stage::Message, budget.step())?;
-                self.final_reply(msg, &got, budget)?
+                self.wire(format_args!("C: <message, {} bytes>", msg.data.len()));
+                self.write_body(&[], msg, Body::Data, &[], budget)?;
+                let reply = self.final_reply(msg, &got, budget)?;
+                self.finish(msg, reply, got)
             }
             Body::Bdat => {
-                let chunk = body::bdat(&msg.data);
-                self.wire(format_args!("C: BDAT {} LAST <message>", msg.data.len()));
-                self.write(&chunk, Stage::Message, budget.step())?;
+                self.bdat_after_envelope(msg, started.elapsed(), budget)?;
                 let reply = self.final_reply(msg, &got, budget)?;
                 if !(200..300).contains(&reply.code) {
                     return Err(self.chunk_refused(msg, reply));
                 }
-                reply
+                let got = self.finish(msg, reply, got)?;
+                self.facts.bdat_proven = true;
+                Ok(got)
             }
-        };
-        self.finish(msg, reply, got)
+        }
     }
 
     /// The reply to the end of the body: it may take all that is left of the call's time, and
