@@ -124,9 +124,11 @@ pub fn parse_header_block(block: &str) -> Result<Vec<Header>> {
     if block.is_empty() {
         return Ok(headers);
     }
-    // A lone CR counts as a line break too: an MTA may take it as one.
-    let normalized = block.replace("\r\n", "\n").replace('\r', "\n");
-    for line in normalized.split('\n') {
+    // Lines end at LF (with an optional CR before it), as sendmail reads them. A lone CR is
+    // no line break here: it stays in its value, where `check_value` refuses it, because a
+    // server further on may take it as one and the rest of the line would become a header.
+    for line in block.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             return Err(Error::Message(
                 "Multiple or malformed newlines found in additional_header".into(),
@@ -717,6 +719,24 @@ mod tests {
             assert!(parse_header_block(bad).is_err(), "{bad:?}");
         }
         assert!(parse_header_block("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_lone_cr_never_starts_a_header() {
+        for block in [
+            "From: w@example.org\r\nReply-To: x@y.org\rBcc: evil@evil.org",
+            "From: w@example.org\rBcc: evil@evil.org",
+            "From: w@example.org\r\nX-A: 1\r\n cont\rBcc: evil@evil.org",
+            "X\rBcc: evil@evil.org",
+        ] {
+            let e = parse_header_block(block).unwrap_err().to_string();
+            assert!(
+                e.contains("CR character") || e.contains("invalid"),
+                "{block:?}: {e}"
+            );
+        }
+        // Not even as the last byte before LF twice over.
+        assert!(parse_header_block("From: w@example.org\r\r\nBcc: evil@evil.org").is_err());
     }
 
     #[test]

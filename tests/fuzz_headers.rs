@@ -829,6 +829,16 @@ fn check_parsed_block(block: &str, headers: &[Header]) -> Result<(), String> {
                 h.name
             ));
         }
+        // sendmail reads lines ending at LF: a header starts the block or follows an LF,
+        // never a lone CR (which a server further on may take as a line break).
+        let starts_a_line =
+            block.starts_with(&format!("{}:", h.name)) || block.contains(&format!("\n{}:", h.name));
+        if !starts_a_line {
+            return Err(format!(
+                "parse_header_block made {:?} a header though no line starts with it",
+                h.name
+            ));
+        }
     }
     Ok(())
 }
@@ -1023,9 +1033,13 @@ fn targeted_injection_attempts() {
         }
     }
 
-    // The same shapes through the string form of additional headers (where a lone CR or LF
-    // does separate headers: the block is the caller's own header text).
+    // The same shapes through the string form of additional headers (where LF separates
+    // headers, as for sendmail: the block is the caller's own header text; a lone CR does not,
+    // and is refused).
     for block in [
+        "From: wiki@example.org\r\nReply-To: x@y.org\rBcc: evil@x.test",
+        "From: wiki@example.org\rBcc: evil@x.test",
+        "From: wiki@example.org\r\nX-A: v\r\n folded\rBcc: evil@x.test",
         "From: wiki@example.org\r\nX-A: v\r\n\r\nBcc: evil@x.test",
         "From: wiki@example.org\nX-A: v\n\nBcc: evil@x.test",
         "From: wiki@example.org\r\n\r\n",
@@ -1034,7 +1048,8 @@ fn targeted_injection_attempts() {
         match parse_header_block(block) {
             Err(_) => {}
             Ok(h) => assert!(
-                !h.iter().any(|h| h.value.contains(EVIL)),
+                !h.iter()
+                    .any(|h| h.value.contains(EVIL) || h.name.eq_ignore_ascii_case("bcc")),
                 "{block:?} gave {h:?}"
             ),
         }
