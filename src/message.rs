@@ -5,6 +5,7 @@
 //! characters replaced by spaces. Recipients come from the To argument and the To, Cc and Bcc
 //! headers (as `sendmail -t` does for PHP's own `mail()`); Bcc is then removed.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -223,9 +224,11 @@ const ADDRESS_HEADERS: &[&str] = &[
 impl Draft {
     pub fn build(&self) -> Result<Prepared> {
         let mut rcpts: Vec<String> = Vec::new();
+        // A set, not a scan of the list: 100,000 recipients must not cost 10^10 comparisons.
+        let mut seen: HashSet<String> = HashSet::new();
         let mut add_rcpts = |list: &str| -> Result<()> {
             for m in parse_list(list)? {
-                if !rcpts.iter().any(|r| r.eq_ignore_ascii_case(&m.addr)) {
+                if seen.insert(m.addr.to_ascii_lowercase()) {
                     rcpts.push(m.addr);
                 }
             }
