@@ -130,6 +130,14 @@ pub fn parse_mailbox(item: &str) -> Result<Mailbox> {
         }
         let addr =
             check_addr(item[open + 1..close].trim()).map_err(|_| bad(item, "bad address"))?;
+        // sendmail takes ';' as a list separator too: in `x@example.org;"a" <q@example.org>`
+        // x@example.org is a recipient for it, only a name here.
+        if find_unquoted(&item[..open], ';').is_some() {
+            return Err(bad(
+                item,
+                "\";\" before \"<\": separate addresses with commas",
+            ));
+        }
         let name = unquote(item[..open].trim());
         Ok(Mailbox {
             name: (!name.is_empty()).then_some(name),
@@ -316,6 +324,7 @@ mod tests {
             "Name <a@example.org> trailing",
             "<a@b@c>",
             "nobody",
+            "x@example.org;\"a\\\"b\" <q@example.org>",
         ] {
             assert!(parse_list(s).is_err(), "{s:?} must be refused");
         }

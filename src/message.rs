@@ -10,7 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::address::{check_addr, parse_list, parse_mailbox, printable};
-use crate::encode::{encode_words, is_plain_header_text};
+use crate::encode::{
+    crlf_lines, encode_words, folded_lines, for_each_line, is_plain_header_text, quoted_printable,
+    Count, Out, MAX_LINE,
+};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +161,22 @@ pub fn parse_header_block(block: &str) -> Result<Vec<Header>> {
     Ok(headers)
 }
 
+/// Header text from PHP's bytes: UTF-8 or refused, never with bytes replaced. PHP strings are
+/// bytes and a Latin-1 Subject (`Gr\xfc\xdfe`) reaches sendmail as it is; here it would have to
+/// be encoded for the header without knowing its charset, so the caller gets the fix instead.
+/// `what` names the text ("Subject", "Header \"X-A\"").
+pub fn header_text<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        Error::Message(format!(
+            "{what} is not valid UTF-8 (byte 0x{:02X} at offset {at}): convert it first, for \
+             example with mb_convert_encoding($text, 'UTF-8', 'ISO-8859-1'), or encode it as an \
+             RFC 2047 encoded word",
+            bytes[at]
+        ))
+    })
+}
+
 /// What PHP's `mail()` does to its To and Subject arguments: trailing white space goes, and
 /// control characters become spaces, except CRLF + white space (folding), which is kept.
 pub fn sanitize_line(s: &str) -> String {
@@ -180,14 +199,15 @@ pub fn sanitize_line(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Everything one send needs to build the message.
+/// Everything one send needs to build the message. The body is borrowed from the caller (PHP
+/// holds it): `build()` writes the one copy that goes to the wire.
 #[derive(Debug, Clone, Default)]
-pub struct Draft {
+pub struct Draft<'a> {
     /// The To argument as given (one or more addresses, comma separated). May be empty when
     /// the recipients are in the headers.
     pub to: String,
     pub subject: String,
-    pub body: Vec<u8>,
+    pub body: &'a [u8],
     /// Already checked with `check_name`/`check_value` (or parsed by `parse_header_block`).
     pub headers: Vec<Header>,
     /// Envelope sender forced by the caller (`mail()`'s `-f`).
@@ -207,6 +227,109 @@ pub struct Prepared {
     pub message_id: String,
     /// The message has bytes above 127 (ask for BODY=8BITMIME when the server offers it).
     pub eight_bit: bool,
+    /// Where the body starts in `data` (after the empty line).
+    pub body_start: usize,
+    /// The body may be re-encoded as quoted-printable: a single part (not multipart or
+    /// message/*) whose Content-Transfer-Encoding, if any, is 7bit or 8bit.
+    pub body_reencodable: bool,
+}
+
+impl Prepared {
+    /// The message for a server without 8BITMIME: as it is when it is 7-bit; else with the
+    /// body re-encoded as quoted-printable, as Postfix converts it for such a server. A message
+    /// whose 8-bit data cannot be converted (8-bit header text, a multipart body with 8-bit
+    /// parts) is an error before anything is sent.
+    pub fn seven_bit(&self) -> Result<std::borrow::Cow<'_, Prepared>> {
+        use std::borrow::Cow;
+        if !self.eight_bit {
+            return Ok(Cow::Borrowed(self));
+        }
+        let (head, body) = self.data.split_at(self.body_start);
+        if head.iter().any(|&b| b >= 0x80) {
+            return Err(Error::Message(
+                "the message has 8-bit (non-ASCII) header text and the server does not offer \
+                 8BITMIME: write non-ASCII header text as RFC 2047 encoded words, or send \
+                 through a server that offers 8BITMIME"
+                    .into(),
+            ));
+        }
+        if !self.body_reencodable {
+            return Err(Error::Message(
+                "the message body has 8-bit (non-ASCII) data in a multipart or already encoded \
+                 body and the server does not offer 8BITMIME: encode each part as \
+                 quoted-printable or base64 (Content-Transfer-Encoding), or send through a \
+                 server that offers 8BITMIME"
+                    .into(),
+            ));
+        }
+        let mut new_head = Vec::with_capacity(head.len() + 64);
+        let mut has_mime_version = false;
+        let mut skipping = false;
+        // The header lines (without the empty line that ends them): the old
+        // Content-Transfer-Encoding goes, with its continuation lines.
+        let lines = head.strip_suffix(b"\r\n").unwrap_or(head);
+        for line in lines.split_inclusive(|&b| b == b'\n') {
+            if line.starts_with(b" ") || line.starts_with(b"\t") {
+                if !skipping {
+                    new_head.extend_from_slice(line);
+                }
+                continue;
+            }
+            let lower = line.to_ascii_lowercase();
+            skipping = lower.starts_with(b"content-transfer-encoding:");
+            has_mime_version |= lower.starts_with(b"mime-version:");
+            if !skipping {
+                new_head.extend_from_slice(line);
+            }
+        }
+        if !has_mime_version {
+            new_head.extend_from_slice(b"MIME-Version: 1.0\r\n");
+        }
+        new_head.extend_from_slice(b"Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        let mut size = Count(new_head.len());
+        quoted_printable(body, &mut size);
+        let mut data = Vec::with_capacity(size.0);
+        data.extend_from_slice(&new_head);
+        quoted_printable(body, &mut data);
+        Ok(Cow::Owned(Prepared {
+            from: self.from.clone(),
+            rcpts: self.rcpts.clone(),
+            message_id: self.message_id.clone(),
+            eight_bit: false,
+            body_start: new_head.len(),
+            body_reencodable: true,
+            data,
+        }))
+    }
+}
+
+/// How the body goes into the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyForm {
+    /// CRLF line ends, otherwise as given.
+    Lines,
+    /// Quoted-printable: a line over 998 octets in a body that allows it.
+    QuotedPrintable,
+    /// Lines over 998 octets broken as Postfix does (CRLF + space): multipart or encoded.
+    Folded,
+}
+
+impl BodyForm {
+    fn write(self, body: &[u8], out: &mut impl Out) {
+        match self {
+            BodyForm::Lines => crlf_lines(body, out),
+            BodyForm::QuotedPrintable => quoted_printable(body, out),
+            BodyForm::Folded => folded_lines(body, out),
+        }
+    }
+}
+
+/// The longest line of the body (any of CRLF, CR, LF ends a line) and whether it has 8-bit
+/// bytes, in one pass without copying.
+fn scan_body(body: &[u8]) -> (usize, bool) {
+    let mut longest = 0;
+    for_each_line(body, |line, _| longest = longest.max(line.len()));
+    (longest, body.iter().any(|&b| b >= 0x80))
 }
 
 const ADDRESS_HEADERS: &[&str] = &[
@@ -221,7 +344,7 @@ const ADDRESS_HEADERS: &[&str] = &[
     "resent-cc",
 ];
 
-impl Draft {
+impl Draft<'_> {
     pub fn build(&self) -> Result<Prepared> {
         let mut rcpts: Vec<String> = Vec::new();
         // A set, not a scan of the list: 100,000 recipients must not cost 10^10 comparisons.
@@ -242,7 +365,9 @@ impl Draft {
         let mut return_path = None;
         let mut from_addr = None;
         let mut message_id = None;
-        let (mut has_date, mut has_mime) = (false, false);
+        let (mut has_date, mut has_mime_version) = (false, false);
+        let mut content_type: Option<String> = None;
+        let mut transfer_encoding: Option<String> = None;
         for h in &self.headers {
             check_name(&h.name)?;
             check_value(&h.name, &h.value)?;
@@ -261,7 +386,11 @@ impl Draft {
                 }
                 "message-id" => message_id = Some(h.value.trim().to_string()),
                 "date" => has_date = true,
-                "mime-version" | "content-type" => has_mime = true,
+                "mime-version" => has_mime_version = true,
+                "content-type" => content_type = Some(unfold(&h.value).trim().to_lowercase()),
+                "content-transfer-encoding" => {
+                    transfer_encoding = Some(unfold(&h.value).trim().to_lowercase());
+                }
                 _ => {}
             }
             if lname == "bcc" {
@@ -278,6 +407,8 @@ impl Draft {
 
         let from =
             match (&self.envelope_from, return_path, from_addr.clone()) {
+                // `-f ''`: the null sender, as sendmail takes it (bounces, auto-replies).
+                (Some(f), _, _) if f.trim().is_empty() => String::new(),
                 (Some(f), _, _) => check_addr(f.trim())?,
                 (None, Some(rp), _) => rp,
                 (None, None, Some(f)) => f,
@@ -315,27 +446,62 @@ impl Draft {
         }
         head.extend(out_headers);
 
-        let body = normalize_crlf(&self.body);
-        let body_eight_bit = body.iter().any(|&b| b >= 0x80);
-        if body_eight_bit && !has_mime && std::str::from_utf8(&body).is_ok() {
-            head.push(Header::new("MIME-Version", "1.0"));
+        let (longest, body_eight_bit) = scan_body(self.body);
+        let single_part = !content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("multipart/") || t.starts_with("message/"));
+        let reencodable =
+            single_part && matches!(transfer_encoding.as_deref(), None | Some("7bit" | "8bit"));
+        let form = match (longest > MAX_LINE, reencodable) {
+            (false, _) => BodyForm::Lines,
+            (true, true) => BodyForm::QuotedPrintable,
+            (true, false) => BodyForm::Folded,
+        };
+        let utf8_text = body_eight_bit && std::str::from_utf8(self.body).is_ok();
+        if form == BodyForm::QuotedPrintable {
+            // No line over 998 octets goes on the wire: re-encoded, as PHPMailer does.
+            head.retain(|h| !h.is("content-transfer-encoding"));
+            if !has_mime_version {
+                head.push(Header::new("MIME-Version", "1.0"));
+            }
+            if content_type.is_none() && utf8_text {
+                head.push(Header::new("Content-Type", "text/plain; charset=UTF-8"));
+            }
+            head.push(Header::new("Content-Transfer-Encoding", "quoted-printable"));
+        } else if utf8_text && content_type.is_none() {
+            // Only what the caller left out: a second Content-Transfer-Encoding would
+            // contradict theirs.
+            if !has_mime_version {
+                head.push(Header::new("MIME-Version", "1.0"));
+            }
             head.push(Header::new("Content-Type", "text/plain; charset=UTF-8"));
-            head.push(Header::new("Content-Transfer-Encoding", "8bit"));
+            if transfer_encoding.is_none() {
+                head.push(Header::new("Content-Transfer-Encoding", "8bit"));
+            }
         }
 
-        let mut data = Vec::with_capacity(body.len() + 512);
+        let mut head_bytes = Vec::with_capacity(1024);
         for h in &head {
-            write_header(&mut data, h)?;
+            write_header(&mut head_bytes, h)?;
         }
-        data.extend_from_slice(b"\r\n");
-        data.extend_from_slice(&body);
+        head_bytes.extend_from_slice(b"\r\n");
+        // One buffer of the exact size, written in one pass over the caller's body.
+        let mut size = Count(0);
+        form.write(self.body, &mut size);
+        let mut data = Vec::with_capacity(head_bytes.len() + size.0 + 2);
+        data.extend_from_slice(&head_bytes);
+        form.write(self.body, &mut data);
         if !data.ends_with(b"\r\n") {
             data.extend_from_slice(b"\r\n");
         }
+        let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
+            || head_bytes.iter().any(|&b| b >= 0x80);
         Ok(Prepared {
             from,
             rcpts,
-            eight_bit: data.iter().any(|&b| b >= 0x80),
+            eight_bit,
+            body_start: head_bytes.len(),
+            body_reencodable: reencodable,
             data,
             message_id,
         })
@@ -450,23 +616,10 @@ fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
     Ok(())
 }
 
-/// Lone LF and lone CR become CRLF.
+/// Lines end with CRLF (LF alone ends one too); a lone CR becomes a space.
 pub fn normalize_crlf(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + body.len() / 32);
-    let mut i = 0;
-    while i < body.len() {
-        match body[i] {
-            b'\r' => {
-                out.extend_from_slice(b"\r\n");
-                if body.get(i + 1) == Some(&b'\n') {
-                    i += 1;
-                }
-            }
-            b'\n' => out.extend_from_slice(b"\r\n"),
-            b => out.push(b),
-        }
-        i += 1;
-    }
+    crlf_lines(body, &mut out);
     out
 }
 
@@ -563,11 +716,11 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn draft(to: &str, headers: &[(&str, &str)]) -> Draft {
+    fn draft(to: &str, headers: &[(&str, &str)]) -> Draft<'static> {
         Draft {
             to: to.into(),
             subject: "Hi".into(),
-            body: b"Hello\n".to_vec(),
+            body: b"Hello\n",
             headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
             idhost: "wiki.example.org".into(),
             ..Default::default()
@@ -647,7 +800,7 @@ mod tests {
             &[("From", "Wiki Ü <w@example.org>")],
         );
         d.subject = "Grüße".into();
-        d.body = "Schöne Grüße\n".as_bytes().to_vec();
+        d.body = "Schöne Grüße\n".as_bytes();
         let p = d.build().unwrap();
         let t = text(&p);
         assert!(t.contains("Subject: =?UTF-8?B?R3LDvMOfZQ==?=\r\n"), "{t}");
@@ -709,6 +862,18 @@ mod tests {
     }
 
     #[test]
+    fn header_text_is_utf8_or_refused() {
+        assert_eq!(header_text("Grüße".as_bytes(), "Subject").unwrap(), "Grüße");
+        let e = header_text(b"Gr\xfc\xdfe", "Subject")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Subject is not valid UTF-8 (byte 0xFC at offset 2)"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn header_block_parsing() {
         let h = parse_header_block("From: a@example.org\r\nX-A: 1\n  cont\r\n").unwrap();
         assert_eq!(h.len(), 2);
@@ -755,7 +920,98 @@ mod tests {
 
     #[test]
     fn body_line_ends_become_crlf() {
-        assert_eq!(normalize_crlf(b"a\nb\rc\r\nd"), b"a\r\nb\r\nc\r\nd");
+        assert_eq!(normalize_crlf(b"a\nb\rc\r\nd"), b"a\r\nb c\r\nd");
+    }
+
+    fn body_of(p: &Prepared) -> &[u8] {
+        &p.data[p.body_start..]
+    }
+
+    #[test]
+    fn no_body_line_over_998_octets() {
+        let long = format!("short\n{}\nend\n", "x".repeat(3000));
+        // A plain body becomes quoted-printable.
+        let mut d = draft("a@example.org", &[("From", "w@example.org")]);
+        d.body = long.as_bytes();
+        let p = d.build().unwrap();
+        let lines = header_lines(&p);
+        assert!(
+            lines.contains(&"MIME-Version: 1.0".to_string()),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&"Content-Transfer-Encoding: quoted-printable".to_string()));
+        assert!(text(&p).split("\r\n").all(|l| l.len() <= 998));
+        let body = String::from_utf8(body_of(&p).to_vec()).unwrap();
+        assert_eq!(body.replace("=\r\n", ""), long.replace('\n', "\r\n"));
+        // A given 8bit encoding is replaced, not doubled.
+        let mut d = draft(
+            "a@example.org",
+            &[
+                ("From", "w@example.org"),
+                ("Content-Transfer-Encoding", "8bit"),
+            ],
+        );
+        d.body = long.as_bytes();
+        let p = d.build().unwrap();
+        assert_eq!(text(&p).matches("Content-Transfer-Encoding").count(), 1);
+        // A multipart body is folded as Postfix folds it.
+        let mut d = draft(
+            "a@example.org",
+            &[
+                ("From", "w@example.org"),
+                ("Content-Type", "multipart/mixed; boundary=b"),
+            ],
+        );
+        d.body = long.as_bytes();
+        let p = d.build().unwrap();
+        assert!(!text(&p).contains("quoted-printable"));
+        let body = String::from_utf8(body_of(&p).to_vec()).unwrap();
+        assert!(body.split("\r\n").all(|l| l.len() <= 998));
+        assert_eq!(body.replace("\r\n ", ""), long.replace('\n', "\r\n"));
+    }
+
+    #[test]
+    fn eight_bit_bodies_for_a_seven_bit_server() {
+        let mut d = draft("a@example.org", &[("From", "w@example.org")]);
+        d.body = "Grüße\n".as_bytes();
+        let p = d.build().unwrap();
+        assert!(p.eight_bit);
+        let seven = p.seven_bit().unwrap();
+        assert!(!seven.eight_bit && seven.data.is_ascii());
+        let t = String::from_utf8(seven.data.clone()).unwrap();
+        assert!(
+            t.contains("Content-Type: text/plain; charset=UTF-8\r\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("Content-Transfer-Encoding: quoted-printable\r\n"),
+            "{t}"
+        );
+        assert_eq!(t.matches("Content-Transfer-Encoding").count(), 1, "{t}");
+        assert_eq!(t.matches("MIME-Version").count(), 1, "{t}");
+        assert!(t.ends_with("\r\n\r\nGr=C3=BC=C3=9Fe\r\n"), "{t}");
+        // A 7-bit message is not copied.
+        let ascii = draft("a@example.org", &[("From", "w@example.org")])
+            .build()
+            .unwrap();
+        assert!(matches!(
+            ascii.seven_bit().unwrap(),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // A multipart body with 8-bit parts cannot be converted.
+        let mut d = draft(
+            "a@example.org",
+            &[
+                ("From", "w@example.org"),
+                ("Content-Type", "multipart/mixed; boundary=b"),
+            ],
+        );
+        d.body = "--b\n\nGrüße\n--b--\n".as_bytes();
+        let e = d.build().unwrap().seven_bit().unwrap_err().to_string();
+        assert!(
+            e.contains("8BITMIME") && e.contains("quoted-printable"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -712,7 +712,7 @@ fn check_case(case: &Case) -> Result<Outcome, String> {
     let draft = Draft {
         to: case.to.clone(),
         subject: case.subject.clone(),
-        body: case.body.clone(),
+        body: &case.body,
         headers: headers.clone(),
         envelope_from: case.envelope_from.clone(),
         default_from: case.default_from.clone(),
@@ -990,7 +990,7 @@ fn targeted_injection_attempts() {
         let draft = Draft {
             to: to.to_string(),
             subject: subject.to_string(),
-            body: b"Body\n".to_vec(),
+            body: b"Body\n",
             headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
             idhost: "wiki.example.org".into(),
             ..Default::default()
@@ -998,7 +998,7 @@ fn targeted_injection_attempts() {
         let case = Case {
             to: draft.to.clone(),
             subject: draft.subject.clone(),
-            body: draft.body.clone(),
+            body: draft.body.to_vec(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -1059,7 +1059,7 @@ fn targeted_injection_attempts() {
     let p = Draft {
         to: "a@example.org".into(),
         subject: "s".into(),
-        body: b"b".to_vec(),
+        body: b"b",
         headers: h,
         idhost: "wiki.example.org".into(),
         ..Default::default()
@@ -1081,7 +1081,7 @@ fn envelope_sender_has_no_control_characters() {
         let base = Draft {
             to: "a@example.org".into(),
             subject: "s".into(),
-            body: b"b".to_vec(),
+            body: b"b",
             idhost: "wiki.example.org".into(),
             ..Default::default()
         };
@@ -1141,7 +1141,7 @@ fn the_checker_itself_catches_violations() {
     let good = Draft {
         to: "a@example.org".into(),
         subject: "s".into(),
-        body: b"Body\n".to_vec(),
+        body: b"Body\n",
         headers: headers.clone(),
         idhost: "wiki.example.org".into(),
         ..Default::default()

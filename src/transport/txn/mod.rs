@@ -42,6 +42,13 @@ enum Body {
 impl Connection {
     /// Sends one message. On failure the error says what became of it (see the module doc).
     pub fn send(&mut self, msg: &Prepared, budget: &Budget) -> Result<()> {
+        // No 8-bit data to a 7-bit server: re-encoded as Postfix does, or refused unsent.
+        let converted = if self.caps.eight_bit_mime {
+            std::borrow::Cow::Borrowed(msg)
+        } else {
+            msg.seven_bit()?
+        };
+        let msg: &Prepared = &converted;
         if let Some(max) = self.caps.size.filter(|m| *m > 0) {
             if msg.data.len() as u64 > max {
                 return Err(Error::TooBig {
