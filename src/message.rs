@@ -784,6 +784,9 @@ mod tests {
         assert!(!text(&p).contains("Return-Path"));
         d.envelope_from = Some("minus-f@example.org".into());
         assert_eq!(d.build().unwrap().from, "minus-f@example.org");
+        // `-f ''`: the null sender.
+        d.envelope_from = Some(String::new());
+        assert_eq!(d.build().unwrap().from, "");
 
         let mut d = draft("a@example.org", &[]);
         assert!(d.build().unwrap_err().to_string().contains("no sender"));
