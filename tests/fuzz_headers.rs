@@ -444,8 +444,18 @@ fn case(tame: bool, mode: Mode) -> BoxedStrategy<Case> {
         1 => long_text(),
     ];
     let body = prop_oneof![
-        fragment_text(tame, 6).prop_map(String::into_bytes),
-        random_bytes(80),
+        4 => fragment_text(tame, 6).prop_map(String::into_bytes),
+        4 => random_bytes(80),
+        // Lines over 998 octets, 8-bit or not, with lone CRs and LFs.
+        1 => (vec(select(&["x", "\u{e9}", " ", "\r", "\n", "\r\n", "=", "."][..]), 0..40), 900..1300usize)
+            .prop_map(|(parts, n)| {
+                let mut b = "y".repeat(n).into_bytes();
+                for p in parts {
+                    b.extend_from_slice(p.as_bytes());
+                    b.extend_from_slice(&[b'z'; 30]);
+                }
+                b
+            }),
     ];
     let from = option::weighted(
         0.85,
@@ -749,7 +759,8 @@ fn check_built(to: &str, headers: &[Header], p: &Prepared) -> Result<(), String>
             return Err(format!("(e) {EVIL} became a recipient"));
         }
     }
-    if !envelope_address_ok(&p.from) {
+    // The null sender (`-f ''`) is the one empty envelope address.
+    if !p.from.is_empty() && !envelope_address_ok(&p.from) {
         return Err(format!(
             "sender {:?} is not a clean envelope address",
             p.from
@@ -810,6 +821,32 @@ fn check_built(to: &str, headers: &[Header], p: &Prepared) -> Result<(), String>
         }
         if name == "bcc" || name == "return-path" {
             return Err(format!("{name} header left in the message: {shown:?}"));
+        }
+    }
+    // (f) no line of the whole message over 998 octets, no bare CR or LF in it; (g) for a
+    // 7-bit server the message is 7-bit, or refused.
+    for (i, line) in p.data.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > 998 {
+            return Err(format!(
+                "(f) line {i} of the message is {} octets",
+                line.len()
+            ));
+        }
+        if line.contains(&b'\r') {
+            return Err(format!("(f) bare CR in line {i} of the message"));
+        }
+    }
+    if p.data
+        .windows(2)
+        .enumerate()
+        .any(|(i, w)| w[1] == b'\n' && w[0] != b'\r' || (i == 0 && w[0] == b'\n'))
+    {
+        return Err("(f) bare LF in the message".into());
+    }
+    if let Ok(seven) = p.seven_bit() {
+        if !seven.data.is_ascii() || seven.eight_bit {
+            return Err("(g) seven_bit() gave 8-bit data".into());
         }
     }
     Ok(())
@@ -1183,6 +1220,11 @@ fn the_checker_itself_catches_violations() {
         prepend(p, &format!("X-A: {}\r\n", "v".repeat(994)))
     });
     caught("no empty line", &|p| p.data.retain(|&b| b != b'\n'));
+    caught("of the message is 999 octets", &|p| {
+        p.data.extend_from_slice(&[b'b'; 999]);
+    });
+    caught("(f) bare CR", &|p| p.data.extend_from_slice(b"a\rb\r\n"));
+    caught("(f) bare LF", &|p| p.data.extend_from_slice(b"a\nb\r\n"));
 
     // Header blocks: a header that `build()` would refuse, or a name not in the text.
     assert!(check_parsed_block("X-A: v", &[Header::new("X-A", "v\r\nBcc: e@x")]).is_err());
