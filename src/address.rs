@@ -50,11 +50,34 @@ pub fn check_addr(addr: &str) -> Result<String> {
             printable(addr)
         )));
     }
-    Address::from_str(addr).map(|a| a.to_string()).map_err(|e| {
+    let checked = Address::from_str(addr).map_err(|e| {
         Error::Message(format!(
             "invalid email address \"{}\": {e}",
             printable(addr)
         ))
+    })?;
+    if !domain_ok(checked.domain()) {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": the domain may hold only letters, digits, '-', '_' \
+             and dots (or be an address literal in [ ])",
+            printable(addr)
+        )));
+    }
+    Ok(checked.to_string())
+}
+
+/// A host name of letters, digits, hyphens (and underscores, which internal names use) between
+/// dots, or an address literal. lettre lets `a@ex=ample.org` through; Postfix bounces it as
+/// "bad address syntax", so nobody would get the message.
+fn domain_ok(domain: &str) -> bool {
+    if domain.starts_with('[') && domain.ends_with(']') {
+        return true;
+    }
+    domain.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
 }
 
@@ -324,6 +347,9 @@ mod tests {
             "Name <a@example.org> trailing",
             "<a@b@c>",
             "nobody",
+            "a@ex=ample.org",
+            "a@ex?ample.org",
+            "a@example..org",
             "x@example.org;\"a\\\"b\" <q@example.org>",
         ] {
             assert!(parse_list(s).is_err(), "{s:?} must be refused");
