@@ -205,27 +205,28 @@ impl Draft<'_> {
             }
         }
 
-        let mut head_bytes = Vec::with_capacity(1024);
-        for h in &head {
-            write_header(&mut head_bytes, h)?;
-        }
-        head_bytes.extend_from_slice(b"\r\n");
-        // One buffer of the exact size, written in one pass over the caller's body.
+        // The body's size first (a counting pass), so the one buffer is allocated once: the
+        // headers go in, then the body in one pass over the caller's bytes.
         let mut size = Count(0);
         form.write(self.body, &mut size);
-        let mut data = Vec::with_capacity(head_bytes.len() + size.0 + 2);
-        data.extend_from_slice(&head_bytes);
+        let mut data = Vec::with_capacity(4096 + size.0);
+        for h in &head {
+            write_header(&mut data, h)?;
+        }
+        data.extend_from_slice(b"\r\n");
+        let body_start = data.len();
+        data.reserve_exact(size.0 + 2);
         form.write(self.body, &mut data);
         if !data.ends_with(b"\r\n") {
             data.extend_from_slice(b"\r\n");
         }
         let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
-            || head_bytes.iter().any(|&b| b >= 0x80);
+            || data[..body_start].iter().any(|&b| b >= 0x80);
         Ok(Prepared {
             from,
             rcpts,
             eight_bit,
-            body_start: head_bytes.len(),
+            body_start,
             body_reencodable: reencodable,
             data,
             message_id,

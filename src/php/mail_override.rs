@@ -7,10 +7,12 @@
 //! per call from `smtp.override_mail`, because FPM applies `php_admin_value` after startup.
 //! With the switch off the call goes to PHP's original handler untouched.
 
+use std::borrow::Cow;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 
 use ext_php_rs::ffi::{zend_execute_data, zval};
+use ext_php_rs::types::Zval;
 
 use super::zend::{self, MailParameters};
 use super::{errors, ini};
@@ -53,7 +55,7 @@ pub struct MailArgs<'a> {
     pub message: &'a [u8],
     /// The additional headers as one string: given as a string (right-trimmed, as PHP does),
     /// or built from an array by PHP's own `php_mail_build_headers()` (its checks and errors).
-    pub headers: Option<Vec<u8>>,
+    pub headers: Option<Cow<'a, [u8]>>,
     pub params: Option<&'a [u8]>,
 }
 
@@ -70,14 +72,17 @@ fn mail_args(p: MailParameters<'_>) -> Option<MailArgs<'_>> {
     let Some(z) = p.headers else {
         return Some(args);
     };
-    if let Some(ht) = z.array() {
-        args.headers = zend::mail_build_headers(ht).ok()?;
-        return Some(args);
-    }
-    let text = match z.zend_str() {
-        Some(s) => s.as_bytes().to_vec(),
+    let text: Cow<'_, [u8]> = if z.is_array() || z.is_string() {
+        // Borrowed from PHP for the rest of the call: no copy of the header string.
+        let z: &Zval = z;
+        if let Some(ht) = z.array() {
+            args.headers = zend::mail_build_headers(ht).ok()?.map(Cow::Owned);
+            return Some(args);
+        }
+        Cow::Borrowed(z.zend_str()?.as_bytes())
+    } else {
         // Not an array or a string: PHP's weak-mode conversion, or its TypeError.
-        None => zend::array_or_string_arg(z, 4)?,
+        Cow::Owned(zend::array_or_string_arg(z, 4)?)
     };
     if text.contains(&0) {
         zend::argument_value_error(4, c"must not contain any null bytes");
@@ -87,7 +92,13 @@ fn mail_args(p: MailParameters<'_>) -> Option<MailArgs<'_>> {
         .iter()
         .rposition(|b| !b" \t\n\r\x0b\0".contains(b))
         .map_or(0, |i| i + 1);
-    args.headers = Some(text[..end].to_vec());
+    args.headers = Some(match text {
+        Cow::Borrowed(t) => Cow::Borrowed(&t[..end]),
+        Cow::Owned(mut t) => {
+            t.truncate(end);
+            Cow::Owned(t)
+        }
+    });
     Some(args)
 }
 
@@ -117,7 +128,7 @@ fn handle(mut args: MailArgs<'_>) -> bool {
         return false;
     }
     let sent = texts(&args, &block).and_then(|(to, subject, block, params)| {
-        send(to, subject, args.message, &block, params.as_deref())
+        send(to, subject, args.message, block, params.as_deref())
     });
     match sent {
         Ok(()) => true,
@@ -130,7 +141,7 @@ fn handle(mut args: MailArgs<'_>) -> bool {
 
 /// The header block with X-PHP-Originating-Script first when `mail.add_x_header` asks for it,
 /// as PHP puts it.
-fn with_x_header(block: Vec<u8>, file: &str) -> Vec<u8> {
+fn with_x_header<'a>(block: Cow<'a, [u8]>, file: &str) -> Cow<'a, [u8]> {
     if !ini::bool("mail.add_x_header") {
         return block;
     }
@@ -140,18 +151,18 @@ fn with_x_header(block: Vec<u8>, file: &str) -> Vec<u8> {
         x.extend_from_slice(b"\r\n");
         x.extend_from_slice(&block);
     }
-    x
+    Cow::Owned(x)
 }
 
 /// To, Subject, the header block and the sendmail parameters as text: UTF-8, else refused
 /// (PHP's bytes are never replaced).
-fn texts(
+fn texts<'b>(
     args: &MailArgs<'_>,
-    block: &[u8],
-) -> Result<(String, String, String, Option<String>), Error> {
+    block: &'b [u8],
+) -> Result<(String, String, &'b str, Option<String>), Error> {
     let to = sanitize_line(header_text(args.to, "The To argument")?);
     let subject = sanitize_line(header_text(args.subject, "The Subject argument")?);
-    let block = header_text(block, "The header block")?.to_string();
+    let block = header_text(block, "The header block")?;
     let params = match ini::get("mail.force_extra_parameters").filter(|p| !p.is_empty()) {
         Some(forced) => Some(forced),
         None => match args.params {
