@@ -186,6 +186,76 @@ pub fn quoted_printable(body: &[u8], out: &mut impl Out) {
     });
 }
 
+/// Unstructured header text (Subject, Comments, X-...) with only its non-ASCII words encoded:
+/// the ASCII words stay readable, and a caller's own encoded word (`=?UTF-8?B?SGk=?=`, from
+/// mb_encode_mimeheader) stays an encoded word a reader decodes, as it does when sendmail
+/// passes the value on as it is. Runs of non-ASCII words are encoded together with the white
+/// space between them, which readers drop between two encoded words (RFC 2047 section 6.2).
+pub fn encode_text(s: &str) -> String {
+    if is_plain_header_text(s) {
+        return s.to_string();
+    }
+    // Words with the white space before each.
+    let mut words: Vec<(&str, &str)> = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ws_end = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let word_end = rest[ws_end..]
+            .find([' ', '\t'])
+            .map_or(rest.len(), |i| ws_end + i);
+        words.push((&rest[..ws_end], &rest[ws_end..word_end]));
+        rest = &rest[word_end..];
+    }
+    let mut out = String::with_capacity(s.len() * 2);
+    // Lines holding encoded words stay within 76 characters (RFC 2047 section 2): folded
+    // before the white space that precedes a word, room left for the header's name.
+    let mut col = 20;
+    let mut put = |out: &mut String, space: &str, token: &str| {
+        if col + space.len() + token.find('\r').unwrap_or(token.len()) > 76 && !space.is_empty() {
+            out.push_str("\r\n");
+            col = 0;
+        }
+        out.push_str(space);
+        out.push_str(token);
+        col = match token.rfind('\n') {
+            Some(nl) => token.len() - nl - 1,
+            None => col + space.len() + token.len(),
+        };
+    };
+    let mut i = 0;
+    while i < words.len() {
+        let (space, word) = words[i];
+        if is_plain_header_text(word) {
+            put(&mut out, space, word);
+            i += 1;
+            continue;
+        }
+        // After a word a reader decodes, the space between goes inside this run's encoding.
+        let after_encoded = i > 0 && words[i - 1].1.starts_with("=?");
+        let mut run = String::new();
+        let space = if after_encoded && !space.is_empty() {
+            run.push_str(space);
+            " "
+        } else {
+            space
+        };
+        run.push_str(word);
+        i += 1;
+        while i < words.len() && !is_plain_header_text(words[i].1) {
+            run.push_str(words[i].0);
+            run.push_str(words[i].1);
+            i += 1;
+        }
+        // So does the space before a word a reader will decode, or the reader would drop it.
+        if i < words.len() && words[i].1.starts_with("=?") {
+            run.push_str(words[i].0);
+            words[i].0 = " ";
+        }
+        put(&mut out, space, &encode_words(&run));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +283,40 @@ mod tests {
     fn ascii_stays_and_utf8_is_encoded() {
         assert_eq!(encode_words("Hello world"), "Hello world");
         assert_eq!(encode_words("Grüße"), "=?UTF-8?B?R3LDvMOfZQ==?=");
+    }
+
+    #[test]
+    fn only_non_ascii_words_are_encoded() {
+        assert_eq!(encode_text("Hello world"), "Hello world");
+        assert_eq!(
+            encode_text("Grüße aus Köln"),
+            "=?UTF-8?B?R3LDvMOfZQ==?= aus =?UTF-8?B?S8O2bG4=?="
+        );
+        assert_eq!(
+            encode_text("a Grüße Köln b"),
+            "a =?UTF-8?B?R3LDvMOfZSBLw7Zsbg==?= b"
+        );
+        // A caller's encoded word stays one, and the space before it survives decoding.
+        assert_eq!(
+            encode_text("\u{20ac} =?UTF-8?B?SGk=?="),
+            "=?UTF-8?B?4oKsIA==?= =?UTF-8?B?SGk=?="
+        );
+        assert_eq!(
+            encode_text("=?UTF-8?B?SGk=?= \u{20ac}"),
+            "=?UTF-8?B?SGk=?= =?UTF-8?B?IOKCrA==?="
+        );
+        // Folded at white space so no line with an encoded word passes 76 characters.
+        let long = format!("Gr\u{fc}\u{df}e {}", "word ".repeat(40));
+        let enc = encode_text(long.trim_end());
+        let lines: Vec<&str> = enc.split("\r\n").collect();
+        assert!(
+            lines[0].len() <= 56 && lines.iter().all(|l| l.len() <= 76),
+            "{enc}"
+        );
+        assert_eq!(
+            enc.replace("\r\n", ""),
+            format!("=?UTF-8?B?R3LDvMOfZQ==?= {}", "word ".repeat(40).trim_end())
+        );
     }
 
     #[test]
