@@ -1,5 +1,5 @@
 --TEST--
-smtp_send(): lone LF and lone CR in the body become CRLF; CRLF stays; a final line end is added
+smtp_send(): a lone LF in the body ends a line (CRLF), a lone CR becomes a space (as PHP + Postfix deliver it); CRLF stays; a final line end is added
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -23,5 +23,5 @@ echo "CRLF only in the whole message: ", var_export(smtp_crlf_only($r[0]['eml'])
 ?>
 --EXPECT--
 1 message(s)
-"lf\r\ncr\r\ncrlf\r\nlf-cr\r\n\r\nend\r\n"
+"lf\r\ncr crlf\r\nlf-cr\r\n end\r\n"
 CRLF only in the whole message: true

@@ -1,5 +1,5 @@
 --TEST--
-mail() override: "-f addr", "-faddr", -f "addr" and -f 'addr' in the 5th argument set the envelope sender
+mail() override: "-f addr", "-faddr", -f "addr", -f 'addr' in the 5th argument set the envelope sender; -f '' the null sender (as sendmail)
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -16,7 +16,7 @@ require __DIR__ . '/inc/server.inc';
 $srv = smtp_test_server();
 ini_set('smtp.port', (string) $srv['port']);
 
-$params = ['-f bounce1@example.test', '-fbounce2@example.test', '-f "bounce3@example.test"', "-odb -f 'bounce4@example.test'"];
+$params = ['-f bounce1@example.test', '-fbounce2@example.test', '-f "bounce3@example.test"', "-odb -f 'bounce4@example.test'", "-f ''"];
 foreach ($params as $p) {
     var_dump(mail('to@example.test', 'Minus f', "Body\n", 'From: Wiki <wiki@example.test>', $p));
 }
@@ -32,8 +32,10 @@ bool(true)
 bool(true)
 bool(true)
 bool(true)
-4 message(s)
+bool(true)
+5 message(s)
 MAIL FROM: <bounce1@example.test>, From: Wiki <wiki@example.test>
 MAIL FROM: <bounce2@example.test>, From: Wiki <wiki@example.test>
 MAIL FROM: <bounce3@example.test>, From: Wiki <wiki@example.test>
 MAIL FROM: <bounce4@example.test>, From: Wiki <wiki@example.test>
+MAIL FROM: <>, From: Wiki <wiki@example.test>

@@ -1,5 +1,5 @@
 --TEST--
-smtp_send(): UTF-8 subject and display names are RFC 2047 encoded (=?UTF-8?B?...?=)
+smtp_send(): UTF-8 display names are RFC 2047 encoded (=?UTF-8?B?...?=); in a Subject only the non-ASCII words are
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -34,7 +34,7 @@ echo "mail params: ", json_encode($m['mail_params']), "\n";
 RCPT TO: joerg@example.test
 To: =?UTF-8?B?SsO2cmcgTcO8bGxlcg==?= <joerg@example.test>
   decoded: Jörg Müller <joerg@example.test>
-Subject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=
+Subject: =?UTF-8?B?R3LDvMOfZQ==?= aus =?UTF-8?B?S8O2bG4=?=
   decoded: Grüße aus Köln
 From: =?UTF-8?B?V2lraSDDnA==?= <wiki@example.test>
   decoded: Wiki Ü <wiki@example.test>

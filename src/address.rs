@@ -50,19 +50,50 @@ pub fn check_addr(addr: &str) -> Result<String> {
             printable(addr)
         )));
     }
-    Address::from_str(addr).map(|a| a.to_string()).map_err(|e| {
+    let checked = Address::from_str(addr).map_err(|e| {
         Error::Message(format!(
             "invalid email address \"{}\": {e}",
             printable(addr)
         ))
+    })?;
+    if !domain_ok(checked.domain()) {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": the domain may hold only letters, digits, '-', '_' \
+             and dots (or be an address literal in [ ])",
+            printable(addr)
+        )));
+    }
+    Ok(checked.to_string())
+}
+
+/// A host name of letters, digits, hyphens (and underscores, which internal names use) between
+/// dots, or an address literal. lettre lets `a@ex=ample.org` through; Postfix bounces it as
+/// "bad address syntax", so nobody would get the message.
+fn domain_ok(domain: &str) -> bool {
+    if domain.starts_with('[') && domain.ends_with(']') {
+        return true;
+    }
+    domain.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     })
 }
 
-/// Shows untrusted text in an error message without control characters.
+/// Shows untrusted text in an error message without control characters, cut to a length a
+/// warning can carry (a 1 MB header value must not become a 1 MB error message).
 pub fn printable(s: &str) -> String {
-    s.chars()
+    const MAX_CHARS: usize = 200;
+    let mut out: String = s
+        .chars()
+        .take(MAX_CHARS)
         .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+        .collect();
+    if s.chars().nth(MAX_CHARS).is_some() {
+        out.push_str("...");
+    }
+    out
 }
 
 /// Parses a comma-separated address list. Empty items are skipped; groups (`team: a@b, c@d;`)
@@ -84,14 +115,25 @@ pub fn parse_list(input: &str) -> Result<Vec<Mailbox>> {
         if item.is_empty() {
             continue;
         }
-        if let Some((name, members)) = split_group(item) {
-            let phrase = unquote(name.trim());
-            if phrase.is_empty() || phrase.contains(['@', '<', '>', ',', ';', ':']) {
-                return Err(bad(item, "not an address or a group"));
-            }
-            out.extend(parse_list(members)?);
-        } else {
+        let Some((name, members)) = split_group(item) else {
             out.push(parse_mailbox(item)?);
+            continue;
+        };
+        let phrase = unquote(name.trim());
+        if phrase.is_empty() || phrase.contains(['@', '<', '>', ',', ';', ':']) {
+            return Err(bad(item, "not an address or a group"));
+        }
+        // Groups do not nest (RFC 5322 section 3.4): the members are mailboxes, parsed here
+        // rather than by a recursive call, so `a:a:a:...` costs one pass, not one per colon.
+        for member in split_top_level(members, ',')? {
+            let member = member.trim();
+            if member.is_empty() {
+                continue;
+            }
+            if split_group(member).is_some() {
+                return Err(bad(member, "a group inside a group"));
+            }
+            out.push(parse_mailbox(member)?);
         }
     }
     Ok(out)
@@ -111,6 +153,14 @@ pub fn parse_mailbox(item: &str) -> Result<Mailbox> {
         }
         let addr =
             check_addr(item[open + 1..close].trim()).map_err(|_| bad(item, "bad address"))?;
+        // sendmail takes ';' as a list separator too: in `x@example.org;"a" <q@example.org>`
+        // x@example.org is a recipient for it, only a name here.
+        if find_unquoted(&item[..open], ';').is_some() {
+            return Err(bad(
+                item,
+                "\";\" before \"<\": separate addresses with commas",
+            ));
+        }
         let name = unquote(item[..open].trim());
         Ok(Mailbox {
             name: (!name.is_empty()).then_some(name),
@@ -297,6 +347,10 @@ mod tests {
             "Name <a@example.org> trailing",
             "<a@b@c>",
             "nobody",
+            "a@ex=ample.org",
+            "a@ex?ample.org",
+            "a@example..org",
+            "x@example.org;\"a\\\"b\" <q@example.org>",
         ] {
             assert!(parse_list(s).is_err(), "{s:?} must be refused");
         }
@@ -317,6 +371,24 @@ mod tests {
             parse_list("Jörg <j@example.org>").is_ok(),
             "a non-ASCII name is fine"
         );
+    }
+
+    #[test]
+    fn groups_do_not_nest() {
+        assert_eq!(
+            addrs("g: a@example.org, <b@example.org>;"),
+            ["a@example.org", "b@example.org"]
+        );
+        for s in ["g: h: a@example.org;;", "a:a:a:x@example.org"] {
+            let e = parse_list(s).unwrap_err().to_string();
+            assert!(e.contains("group inside a group"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn error_messages_are_short() {
+        let e = parse_list(&"x".repeat(100_000)).unwrap_err().to_string();
+        assert!(e.len() < 1_000, "{}", e.len());
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub fn envelope_from_params(params: &str) -> Option<String> {
     let mut words = shell_words(params).into_iter();
     while let Some(w) = words.next() {
         if w == "-f" {
-            return words.next().filter(|a| !a.is_empty());
+            // `-f ''` is the null sender; a lone `-f` at the end gives none.
+            return words.next();
         }
         if let Some(addr) = w.strip_prefix("-f") {
             if !addr.is_empty() {
@@ -113,6 +114,8 @@ mod tests {
             Some("a@b.c")
         );
         assert_eq!(envelope_from_params("-odb"), None);
+        assert_eq!(envelope_from_params("-f ''").as_deref(), Some(""));
+        assert_eq!(envelope_from_params("-f"), None);
         assert_eq!(envelope_from_params(""), None);
     }
 

@@ -444,8 +444,18 @@ fn case(tame: bool, mode: Mode) -> BoxedStrategy<Case> {
         1 => long_text(),
     ];
     let body = prop_oneof![
-        fragment_text(tame, 6).prop_map(String::into_bytes),
-        random_bytes(80),
+        4 => fragment_text(tame, 6).prop_map(String::into_bytes),
+        4 => random_bytes(80),
+        // Lines over 998 octets, 8-bit or not, with lone CRs and LFs.
+        1 => (vec(select(&["x", "\u{e9}", " ", "\r", "\n", "\r\n", "=", "."][..]), 0..40), 900..1300usize)
+            .prop_map(|(parts, n)| {
+                let mut b = "y".repeat(n).into_bytes();
+                for p in parts {
+                    b.extend_from_slice(p.as_bytes());
+                    b.extend_from_slice(&[b'z'; 30]);
+                }
+                b
+            }),
     ];
     let from = option::weighted(
         0.85,
@@ -712,7 +722,7 @@ fn check_case(case: &Case) -> Result<Outcome, String> {
     let draft = Draft {
         to: case.to.clone(),
         subject: case.subject.clone(),
-        body: case.body.clone(),
+        body: &case.body,
         headers: headers.clone(),
         envelope_from: case.envelope_from.clone(),
         default_from: case.default_from.clone(),
@@ -749,7 +759,8 @@ fn check_built(to: &str, headers: &[Header], p: &Prepared) -> Result<(), String>
             return Err(format!("(e) {EVIL} became a recipient"));
         }
     }
-    if !envelope_address_ok(&p.from) {
+    // The null sender (`-f ''`) is the one empty envelope address.
+    if !p.from.is_empty() && !envelope_address_ok(&p.from) {
         return Err(format!(
             "sender {:?} is not a clean envelope address",
             p.from
@@ -812,6 +823,32 @@ fn check_built(to: &str, headers: &[Header], p: &Prepared) -> Result<(), String>
             return Err(format!("{name} header left in the message: {shown:?}"));
         }
     }
+    // (f) no line of the whole message over 998 octets, no bare CR or LF in it; (g) for a
+    // 7-bit server the message is 7-bit, or refused.
+    for (i, line) in p.data.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() > 998 {
+            return Err(format!(
+                "(f) line {i} of the message is {} octets",
+                line.len()
+            ));
+        }
+        if line.contains(&b'\r') {
+            return Err(format!("(f) bare CR in line {i} of the message"));
+        }
+    }
+    if p.data
+        .windows(2)
+        .enumerate()
+        .any(|(i, w)| w[1] == b'\n' && w[0] != b'\r' || (i == 0 && w[0] == b'\n'))
+    {
+        return Err("(f) bare LF in the message".into());
+    }
+    if let Ok(seven) = p.seven_bit() {
+        if !seven.data.is_ascii() || seven.eight_bit {
+            return Err("(g) seven_bit() gave 8-bit data".into());
+        }
+    }
     Ok(())
 }
 
@@ -826,6 +863,16 @@ fn check_parsed_block(block: &str, headers: &[Header]) -> Result<(), String> {
         if !block.contains(&h.name) {
             return Err(format!(
                 "parse_header_block returned a name {:?} not in the text",
+                h.name
+            ));
+        }
+        // sendmail reads lines ending at LF: a header starts the block or follows an LF,
+        // never a lone CR (which a server further on may take as a line break).
+        let starts_a_line =
+            block.starts_with(&format!("{}:", h.name)) || block.contains(&format!("\n{}:", h.name));
+        if !starts_a_line {
+            return Err(format!(
+                "parse_header_block made {:?} a header though no line starts with it",
                 h.name
             ));
         }
@@ -980,7 +1027,7 @@ fn targeted_injection_attempts() {
         let draft = Draft {
             to: to.to_string(),
             subject: subject.to_string(),
-            body: b"Body\n".to_vec(),
+            body: b"Body\n",
             headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
             idhost: "wiki.example.org".into(),
             ..Default::default()
@@ -988,7 +1035,7 @@ fn targeted_injection_attempts() {
         let case = Case {
             to: draft.to.clone(),
             subject: draft.subject.clone(),
-            body: draft.body.clone(),
+            body: draft.body.to_vec(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -1023,9 +1070,13 @@ fn targeted_injection_attempts() {
         }
     }
 
-    // The same shapes through the string form of additional headers (where a lone CR or LF
-    // does separate headers: the block is the caller's own header text).
+    // The same shapes through the string form of additional headers (where LF separates
+    // headers, as for sendmail: the block is the caller's own header text; a lone CR does not,
+    // and is refused).
     for block in [
+        "From: wiki@example.org\r\nReply-To: x@y.org\rBcc: evil@x.test",
+        "From: wiki@example.org\rBcc: evil@x.test",
+        "From: wiki@example.org\r\nX-A: v\r\n folded\rBcc: evil@x.test",
         "From: wiki@example.org\r\nX-A: v\r\n\r\nBcc: evil@x.test",
         "From: wiki@example.org\nX-A: v\n\nBcc: evil@x.test",
         "From: wiki@example.org\r\n\r\n",
@@ -1034,7 +1085,8 @@ fn targeted_injection_attempts() {
         match parse_header_block(block) {
             Err(_) => {}
             Ok(h) => assert!(
-                !h.iter().any(|h| h.value.contains(EVIL)),
+                !h.iter()
+                    .any(|h| h.value.contains(EVIL) || h.name.eq_ignore_ascii_case("bcc")),
                 "{block:?} gave {h:?}"
             ),
         }
@@ -1044,7 +1096,7 @@ fn targeted_injection_attempts() {
     let p = Draft {
         to: "a@example.org".into(),
         subject: "s".into(),
-        body: b"b".to_vec(),
+        body: b"b",
         headers: h,
         idhost: "wiki.example.org".into(),
         ..Default::default()
@@ -1066,7 +1118,7 @@ fn envelope_sender_has_no_control_characters() {
         let base = Draft {
             to: "a@example.org".into(),
             subject: "s".into(),
-            body: b"b".to_vec(),
+            body: b"b",
             idhost: "wiki.example.org".into(),
             ..Default::default()
         };
@@ -1126,7 +1178,7 @@ fn the_checker_itself_catches_violations() {
     let good = Draft {
         to: "a@example.org".into(),
         subject: "s".into(),
-        body: b"Body\n".to_vec(),
+        body: b"Body\n",
         headers: headers.clone(),
         idhost: "wiki.example.org".into(),
         ..Default::default()
@@ -1168,6 +1220,11 @@ fn the_checker_itself_catches_violations() {
         prepend(p, &format!("X-A: {}\r\n", "v".repeat(994)))
     });
     caught("no empty line", &|p| p.data.retain(|&b| b != b'\n'));
+    caught("of the message is 999 octets", &|p| {
+        p.data.extend_from_slice(&[b'b'; 999]);
+    });
+    caught("(f) bare CR", &|p| p.data.extend_from_slice(b"a\rb\r\n"));
+    caught("(f) bare LF", &|p| p.data.extend_from_slice(b"a\nb\r\n"));
 
     // Header blocks: a header that `build()` would refuse, or a name not in the text.
     assert!(check_parsed_block("X-A: v", &[Header::new("X-A", "v\r\nBcc: e@x")]).is_err());

@@ -32,7 +32,7 @@ fn from(from: &str, to: &str, id: &str) -> smtp::message::Prepared {
     smtp::message::Draft {
         to: to.into(),
         subject: "From Postfix's point of view".into(),
-        body: b"Hello,\n.a line with a dot\nGr\xc3\xbc\xc3\x9fe\n".to_vec(),
+        body: b"Hello,\n.a line with a dot\nGr\xc3\xbc\xc3\x9fe\n",
         headers: vec![
             smtp::message::Header::new("From", from),
             smtp::message::Header::new("Date", "Wed, 02 Dec 2026 10:00:00 +0000"),

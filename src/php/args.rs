@@ -6,7 +6,9 @@ use ext_php_rs::types::Zval;
 
 use super::errors::ArgError;
 use crate::config::Value;
-use crate::message::{check_name, check_value, Header};
+use std::borrow::Cow;
+
+use crate::message::{check_name, check_value, header_text, Header};
 
 fn type_error(msg: String) -> ArgError {
     ArgError::Type(msg)
@@ -31,6 +33,24 @@ pub fn bytes_arg(z: &Zval, pos: u32, name: &str) -> Result<Vec<u8>, ArgError> {
     }
 }
 
+/// The body argument, borrowed from PHP when it is a string: the message is built from it
+/// without a copy of its own.
+pub fn body_arg(z: &Zval) -> Result<Cow<'_, [u8]>, ArgError> {
+    match z.zend_str() {
+        Some(s) => Ok(Cow::Borrowed(s.as_bytes())),
+        None => bytes_arg(z, 3, "body").map(Cow::Owned),
+    }
+}
+
+/// A text argument that goes into a header (To, Subject): UTF-8, else a ValueError that says
+/// how to convert it (never replaced bytes).
+pub fn text_arg(z: &Zval, pos: u32, name: &str) -> Result<String, ArgError> {
+    let bytes = bytes_arg(z, pos, name)?;
+    header_text(&bytes, &format!("Argument #{pos} (${name})"))
+        .map(str::to_string)
+        .map_err(|e| value_error(format!("smtp_send(): {e}")))
+}
+
 pub fn type_name(z: &Zval) -> &'static str {
     match z.get_type() {
         DataType::Null => "null",
@@ -44,21 +64,17 @@ pub fn type_name(z: &Zval) -> &'static str {
     }
 }
 
-pub fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// `$to`: one string, or an array of address strings.
 pub fn recipients_arg(z: &Zval) -> Result<String, ArgError> {
     if let Some(arr) = z.array() {
         let mut parts = Vec::new();
         for (_, v) in arr {
-            parts.push(lossy(&bytes_arg(v, 1, "to")?));
+            parts.push(text_arg(v, 1, "to")?);
         }
         return Ok(parts.join(", "));
     }
     if z.zend_str().is_some() {
-        return Ok(lossy(&bytes_arg(z, 1, "to")?));
+        return text_arg(z, 1, "to");
     }
     Err(type_error(format!(
         "smtp_send(): Argument #1 ($to) must be of type array|string, {} given",
@@ -73,7 +89,8 @@ pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>
         return Ok(Vec::new());
     };
     if let Some(s) = z.zend_str() {
-        return crate::message::parse_header_block(&lossy(s.as_bytes()))
+        return header_text(s.as_bytes(), "The header block")
+            .and_then(crate::message::parse_header_block)
             .map_err(|e| value_error(format!("{func}(): {e}")));
     }
     let Some(arr) = z.array() else {
@@ -100,7 +117,9 @@ pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>
                     type_name(v)
                 )));
             };
-            let value = lossy(s.as_bytes());
+            let value = header_text(s.as_bytes(), &format!("Header \"{name}\""))
+                .map_err(|e| value_error(format!("{func}(): {e}")))?
+                .to_string();
             check_value(&name, &value).map_err(|e| value_error(format!("{func}(): {e}")))?;
             out.push(Header::new(name.clone(), value));
             Ok(())
@@ -140,9 +159,14 @@ pub fn options_arg(
                 DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
                 DataType::Long => Value::Int(v.long().unwrap_or_default()),
                 DataType::Double => Value::Float(v.double().unwrap_or_default()),
-                DataType::String => Value::Str(lossy(
-                    v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
-                )),
+                DataType::String => Value::Str(
+                    header_text(
+                        v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
+                        &format!("option \"{k}\""),
+                    )
+                    .map_err(|e| value_error(format!("{func}(): {e}")))?
+                    .to_string(),
+                ),
                 _ => {
                     return Err(type_error(format!(
                         "{func}(): option \"{k}\" must be a string, int or bool, {} given",

@@ -4,7 +4,7 @@ use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
-use super::args::{bytes_arg, headers_arg, lossy, options_arg, recipients_arg};
+use super::args::{body_arg, headers_arg, options_arg, recipients_arg, text_arg};
 use super::errors::{self, ArgError};
 use super::{ini, zend};
 use crate::config::{Caller, Value};
@@ -28,15 +28,15 @@ pub fn smtp_send(
     options: Option<&Zval>,
 ) -> PhpResult<String> {
     let to = recipients_arg(to)?;
-    let subject = lossy(&bytes_arg(subject, 2, "subject")?);
-    let body = bytes_arg(body, 3, "body")?;
+    let subject = text_arg(subject, 2, "subject")?;
+    let body = body_arg(body)?;
     let headers = headers_arg(headers, "smtp_send", 4)?;
     let options = options_arg(options, "smtp_send", 5)?;
     let result = ini::settings(&options).and_then(|settings| {
         let prepared = Draft {
             to,
             subject,
-            body,
+            body: &body,
             headers,
             envelope_from: None,
             default_from: ini::get("sendmail_from"),

@@ -24,7 +24,7 @@ pub fn startup(_ty: i32, module_number: i32) -> i32 {
             zend::log_error(&format!("smtp: cannot register the exception classes: {e}"));
             return -1;
         }
-        zend::install_mail_handler();
+        mail_override::install();
         functions::declare_types();
         crate::slots::prepare();
         0

@@ -6,7 +6,7 @@
 //! include them. ZEND_FASTCALL is the plain C convention on x86-64 and aarch64.
 
 use std::ffi::{c_char, c_int, c_uint, CStr, CString};
-use std::panic::{AssertUnwindSafe, UnwindSafe};
+use std::panic::UnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ext_php_rs::boxed::ZBox;
@@ -273,7 +273,7 @@ pub unsafe fn info_ini_entries(module: *mut ModuleEntry) {
 // ---------------------------------------------------------------------------------------------
 // mail()
 
-type Handler = unsafe extern "C" fn(*mut zend_execute_data, *mut zval);
+pub type Handler = unsafe extern "C" fn(*mut zend_execute_data, *mut zval);
 
 /// PHP's own `mail()` handler (0 when not installed).
 static ORIGINAL: AtomicUsize = AtomicUsize::new(0);
@@ -289,15 +289,15 @@ unsafe fn mail_function() -> Option<&'static mut zend_function> {
     }
 }
 
-/// Puts our handler in `mail()`'s place; `handle` decides per call (see mail_override).
-pub fn install_mail_handler() {
+/// Puts `handler` in `mail()`'s place (see mail_override).
+pub fn install_mail_handler(handler: Handler) {
     // SAFETY: MINIT runs single-threaded before any request; `mail` is an internal function,
     // so `internal_function` is the active union member.
     unsafe {
         let Some(f) = mail_function() else { return };
         if let Some(orig) = f.internal_function.handler {
             ORIGINAL.store(orig as usize, Ordering::SeqCst);
-            f.internal_function.handler = Some(mail_handler);
+            f.internal_function.handler = Some(handler);
         }
     }
 }
@@ -315,6 +315,138 @@ pub fn restore_mail_handler() {
             f.internal_function.handler = Some(std::mem::transmute::<usize, Handler>(orig));
         }
     }
+}
+
+/// Runs PHP's own `mail()` for this call.
+///
+/// # Safety
+/// `ex` and `retval` are the engine's arguments of the running `mail()` call.
+pub unsafe fn call_original_mail(ex: *mut zend_execute_data, retval: *mut zval) {
+    let orig = ORIGINAL.load(Ordering::SeqCst);
+    if orig != 0 {
+        // SAFETY: the original handler, with the arguments PHP gave us (caller's contract).
+        unsafe { std::mem::transmute::<usize, Handler>(orig)(ex, retval) };
+    }
+}
+
+/// Sets the return value of the running call.
+///
+/// # Safety
+/// `retval` is the running call's return value slot (or null).
+pub unsafe fn set_return_bool(retval: *mut zval, value: bool) {
+    // SAFETY: caller's contract.
+    if let Some(rv) = unsafe { retval.as_mut() } {
+        rv.set_bool(value);
+    }
+}
+
+/// `mail()`'s arguments as `zend_parse_parameters("ppp|zp")` gives them (`Z_PARAM_PATH` x3,
+/// the headers zval, `Z_PARAM_PATH`): the same TypeError, ValueError, deprecation and coercion
+/// as PHP's own `mail()`. The strings are borrowed from the call.
+pub struct MailParameters<'a> {
+    pub to: &'a [u8],
+    pub subject: &'a [u8],
+    pub message: &'a [u8],
+    pub headers: Option<&'a mut Zval>,
+    pub params: Option<&'a [u8]>,
+}
+
+/// `None` when PHP threw.
+///
+/// # Safety
+/// `ex` is the frame of the running `mail()` call, and the result is dropped before it returns.
+pub unsafe fn parse_mail_parameters<'a>(ex: *mut zend_execute_data) -> Option<MailParameters<'a>> {
+    let (mut to, mut to_len) = (std::ptr::null::<c_char>(), 0usize);
+    let (mut subject, mut subject_len) = (std::ptr::null::<c_char>(), 0usize);
+    let (mut message, mut message_len) = (std::ptr::null::<c_char>(), 0usize);
+    let mut headers: *mut zval = std::ptr::null_mut();
+    let (mut params, mut params_len) = (std::ptr::null::<c_char>(), 0usize);
+    // SAFETY: `ex` is the running call's frame; the pointers receive values PHP owns for the
+    // duration of the call ("p": NUL-free strings; "z": the zval as passed).
+    let parsed = unsafe {
+        zend_parse_parameters(
+            (*ex).This.u2.num_args,
+            c"ppp|zp".as_ptr(),
+            &mut to,
+            &mut to_len,
+            &mut subject,
+            &mut subject_len,
+            &mut message,
+            &mut message_len,
+            &mut headers,
+            &mut params,
+            &mut params_len,
+        )
+    };
+    if parsed != 0 {
+        return None;
+    }
+    let bytes = |p: *const c_char, len: usize| -> &'a [u8] {
+        if p.is_null() {
+            &[]
+        } else {
+            // SAFETY: PHP gave a pointer to `len` bytes, alive for the call.
+            unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
+        }
+    };
+    Some(MailParameters {
+        to: bytes(to, to_len),
+        subject: bytes(subject, subject_len),
+        message: bytes(message, message_len),
+        // SAFETY: null, or the 4th argument's zval, alive for the call.
+        headers: unsafe { headers.as_mut() },
+        params: (!params.is_null()).then(|| bytes(params, params_len)),
+    })
+}
+
+/// PHP's own `php_mail_build_headers()`: an array of headers as one string, with PHP's checks
+/// and errors. `Err(())` when it threw; `Ok(None)` when it gave nothing.
+pub fn mail_build_headers(ht: &HashTable) -> Result<Option<Vec<u8>>, ()> {
+    // SAFETY: an array argument; php_mail_build_headers reads it and returns a new string (or
+    // NULL with an exception thrown).
+    let built = unsafe { php_mail_build_headers(std::ptr::from_ref(ht).cast_mut()) };
+    // SAFETY: null or a new zend_string we own; freed when the box drops.
+    let built = (!built.is_null()).then(|| unsafe { ZBox::from_raw(built.cast::<ZendStr>()) });
+    if ExecutorGlobals::has_exception() {
+        return Err(());
+    }
+    Ok(built.map(|b| b.as_bytes().to_vec()))
+}
+
+/// `Z_PARAM_STR`'s conversion of a non-string argument `num` (int, float, bool, null with its
+/// deprecation, Stringable), or its TypeError for `array|string`. `None` when PHP threw.
+pub fn array_or_string_arg(z: &mut Zval, num: u32) -> Option<Vec<u8>> {
+    let mut out: *mut zend_string = std::ptr::null_mut();
+    // SAFETY: the argument zval; on success `out` points to the converted string, owned by the
+    // zval.
+    let ok = unsafe { zend_parse_arg_str_slow(z, &mut out, num) };
+    if !ok {
+        if !ExecutorGlobals::has_exception() {
+            // SAFETY: the same error ZPP raises for Z_PARAM_ARRAY_HT_OR_STR.
+            unsafe {
+                zend_wrong_parameter_type_error(
+                    num,
+                    ffi::_zend_expected_type_Z_EXPECTED_ARRAY_OR_STRING as c_uint,
+                    z,
+                )
+            };
+        }
+        return None;
+    }
+    if ExecutorGlobals::has_exception() {
+        return None; // a deprecation turned into an exception by an error handler
+    }
+    // SAFETY: set by zend_parse_arg_str_slow on success.
+    Some(match unsafe { out.cast::<ZendStr>().as_ref() } {
+        Some(s) => s.as_bytes().to_vec(),
+        None => Vec::new(),
+    })
+}
+
+/// PHP's ValueError for argument `num`, with a fixed message.
+pub fn argument_value_error(num: u32, message: &CStr) {
+    // SAFETY: format "%s" with a NUL-terminated message (a '%' in it stays text).
+    unsafe { zend_argument_value_error(num, c"%s".as_ptr(), message.as_ptr()) };
 }
 
 /// Gives the parameters of one of our functions their real types in Reflection (and so in
@@ -352,159 +484,6 @@ pub fn narrow_parameter_types(function: &str, types: &[u32]) {
             }
         }
     }
-}
-
-/// The arguments of a `mail()` call, parsed by PHP's own rules.
-pub struct MailArgs {
-    pub to: Vec<u8>,
-    pub subject: Vec<u8>,
-    pub message: Vec<u8>,
-    /// The additional headers as one string: given as a string (right-trimmed, as PHP does),
-    /// or built from an array by PHP's own `php_mail_build_headers()` (its checks and errors).
-    pub headers: Option<Vec<u8>>,
-    /// The headers were given as a string, not an array.
-    pub headers_as_string: bool,
-    pub params: Option<Vec<u8>>,
-}
-
-unsafe extern "C" fn mail_handler(ex: *mut zend_execute_data, retval: *mut zval) {
-    if !crate::php::ini::override_mail() {
-        let orig = ORIGINAL.load(Ordering::SeqCst);
-        if orig != 0 {
-            // SAFETY: the original handler, with the arguments PHP gave us.
-            unsafe { std::mem::transmute::<usize, Handler>(orig)(ex, retval) };
-        }
-        return;
-    }
-    // The engine's own guard: a panic becomes an Error exception, a bailout goes on to the
-    // engine; neither unwinds through this frame.
-    ext_php_rs::zend::run_handler(AssertUnwindSafe(|| {
-        // SAFETY: `ex` is this call's frame, valid for the duration of the handler.
-        let Some(args) = (unsafe { mail_args(ex) }) else {
-            return; // PHP threw (ArgumentCountError, TypeError, ValueError)
-        };
-        let ok = crate::php::mail_override::handle(args);
-        // SAFETY: PHP's return value slot for this call.
-        if let Some(rv) = unsafe { retval.as_mut() } {
-            rv.set_bool(ok);
-        }
-    }));
-}
-
-/// Parses `mail()`'s arguments exactly as PHP's own `mail()` does (`ZEND_PARSE_PARAMETERS`
-/// with `Z_PARAM_PATH` x3, `Z_PARAM_ARRAY_HT_OR_STR`, `Z_PARAM_PATH_STR`), so the same calls
-/// give the same TypeError, ValueError, deprecation and coercion. `None` when PHP threw.
-unsafe fn mail_args(ex: *mut zend_execute_data) -> Option<MailArgs> {
-    let (mut to, mut to_len) = (std::ptr::null::<c_char>(), 0usize);
-    let (mut subject, mut subject_len) = (std::ptr::null::<c_char>(), 0usize);
-    let (mut message, mut message_len) = (std::ptr::null::<c_char>(), 0usize);
-    let mut headers: *mut zval = std::ptr::null_mut();
-    let (mut params, mut params_len) = (std::ptr::null::<c_char>(), 0usize);
-    // SAFETY: `ex` is the running call's frame; the pointers receive values PHP owns for the
-    // duration of the call ("p": NUL-free strings; "z": the zval as passed).
-    let parsed = unsafe {
-        zend_parse_parameters(
-            (*ex).This.u2.num_args,
-            c"ppp|zp".as_ptr(),
-            &mut to,
-            &mut to_len,
-            &mut subject,
-            &mut subject_len,
-            &mut message,
-            &mut message_len,
-            &mut headers,
-            &mut params,
-            &mut params_len,
-        )
-    };
-    if parsed != 0 {
-        return None;
-    }
-    let bytes = |p: *const c_char, len: usize| -> Vec<u8> {
-        if p.is_null() {
-            Vec::new()
-        } else {
-            // SAFETY: PHP gave a pointer to `len` bytes.
-            unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec() }
-        }
-    };
-    let mut args = MailArgs {
-        to: bytes(to, to_len),
-        subject: bytes(subject, subject_len),
-        message: bytes(message, message_len),
-        headers: None,
-        headers_as_string: false,
-        params: (!params.is_null()).then(|| bytes(params, params_len)),
-    };
-    // SAFETY: null, or the 4th argument's zval.
-    let Some(z) = (unsafe { headers.as_mut() }) else {
-        return Some(args);
-    };
-    let zv: &mut Zval = z;
-    if let Some(ht) = zv.array() {
-        // SAFETY: an array argument; php_mail_build_headers reads it and returns a new string
-        // (or NULL with an exception thrown).
-        let built = unsafe { php_mail_build_headers(std::ptr::from_ref(ht).cast_mut()) };
-        if ExecutorGlobals::has_exception() || built.is_null() {
-            if !built.is_null() {
-                // SAFETY: a string we own.
-                drop(unsafe { ZBox::from_raw(built.cast::<ZendStr>()) });
-            }
-            return if ExecutorGlobals::has_exception() {
-                None
-            } else {
-                Some(args)
-            };
-        }
-        // SAFETY: a new zend_string we own; freed when the box drops.
-        let built = unsafe { ZBox::from_raw(built.cast::<ZendStr>()) };
-        args.headers = Some(built.as_bytes().to_vec());
-        return Some(args);
-    }
-    let text = match zv.zend_str() {
-        Some(s) => s.as_bytes().to_vec(),
-        None => {
-            // Not an array or a string: PHP's weak-mode conversion (int, float, bool, null
-            // with its deprecation, Stringable), or its TypeError in strict mode.
-            let mut out: *mut zend_string = std::ptr::null_mut();
-            // SAFETY: the argument zval; on success `out` points to the converted string, owned
-            // by the zval.
-            let ok = unsafe { zend_parse_arg_str_slow(z, &mut out, 4) };
-            if !ok {
-                if !ExecutorGlobals::has_exception() {
-                    // SAFETY: the same error ZPP raises for Z_PARAM_ARRAY_HT_OR_STR.
-                    unsafe {
-                        zend_wrong_parameter_type_error(
-                            4,
-                            ffi::_zend_expected_type_Z_EXPECTED_ARRAY_OR_STRING as c_uint,
-                            z,
-                        )
-                    };
-                }
-                return None;
-            }
-            if ExecutorGlobals::has_exception() {
-                return None; // a deprecation turned into an exception by an error handler
-            }
-            // SAFETY: set by zend_parse_arg_str_slow on success.
-            match unsafe { out.cast::<ZendStr>().as_ref() } {
-                Some(s) => s.as_bytes().to_vec(),
-                None => Vec::new(),
-            }
-        }
-    };
-    if text.contains(&0) {
-        // SAFETY: format with no arguments; PHP's own message for this case.
-        unsafe { zend_argument_value_error(4, c"must not contain any null bytes".as_ptr()) };
-        return None;
-    }
-    let end = text
-        .iter()
-        .rposition(|b| !b" \t\n\r\x0b\0".contains(b))
-        .map_or(0, |i| i + 1);
-    args.headers = Some(text[..end].to_vec());
-    args.headers_as_string = true;
-    Some(args)
 }
 
 /// The date as PHP's own mail.log writes it: `date("d-M-Y H:i:s e")` in date.timezone.

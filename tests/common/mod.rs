@@ -205,7 +205,7 @@ pub fn message(to: &str, subject: &str, body: &[u8], message_id: &str) -> Prepar
     Draft {
         to: to.into(),
         subject: subject.into(),
-        body: body.to_vec(),
+        body,
         headers: vec![
             Header::new("From", format!("Wiki <{FROM}>")),
             Header::new("Date", "Tue, 24 Nov 2026 14:05:09 +0000"),

@@ -44,7 +44,8 @@ enum Body {
 impl Connection {
     /// Sends one message. On failure the error says what became of it (see the module doc).
     pub fn send(&mut self, msg: &Prepared, budget: &Budget) -> Result<()> {
-        let msg = &*self.for_this_server(msg);
+        let converted = self.for_this_server(msg)?;
+        let msg: &Prepared = &converted;
         if let Some(max) = self.caps.size.filter(|m| *m > 0) {
             if msg.data.len() as u64 > max {
                 return Err(Error::TooBig {
@@ -118,9 +119,13 @@ impl Connection {
 
     /// The message as it goes to this server: the place for a conversion that depends on what
     /// the server offers (an 8-bit message to quoted-printable for a server without 8BITMIME).
-    /// Today the message goes as built.
-    fn for_this_server<'a>(&self, msg: &'a Prepared) -> Cow<'a, Prepared> {
-        Cow::Borrowed(msg)
+    fn for_this_server<'a>(&self, msg: &'a Prepared) -> Result<Cow<'a, Prepared>> {
+        // No 8-bit data to a 7-bit server: re-encoded as Postfix does, or refused unsent.
+        if self.caps.eight_bit_mime {
+            Ok(Cow::Borrowed(msg))
+        } else {
+            msg.seven_bit()
+        }
     }
 
     /// Whether this transaction goes with BDAT.
