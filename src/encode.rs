@@ -95,18 +95,24 @@ impl Out for Count {
     }
 }
 
-/// Calls `f(line, ends_with_break)` for each line of `body`. Lines end at LF, with or without
-/// a CR before it, as sendmail reads them; a lone CR inside a line is for the writers to turn
-/// into a space (`put_line`), as the reference chain (PHP + Postfix) delivers it.
+/// Calls `f(line, ends_with_break)` for each line of `body`. Lines end at LF, as sendmail reads
+/// them, and CRs at a line's end go with its break (`a\r\r\n` is one line `a`, a body's last
+/// `\r` nothing), as the reference chain (PHP + Postfix) delivers them; a lone CR inside a line
+/// is for the writers to turn into a space (`put_line`), as that chain does too.
 pub fn for_each_line(body: &[u8], mut f: impl FnMut(&[u8], bool)) {
+    let trim =
+        |line: &[u8]| -> usize { line.iter().rposition(|&b| b != b'\r').map_or(0, |p| p + 1) };
     let mut rest = body;
     while !rest.is_empty() {
         let Some(i) = rest.iter().position(|&b| b == b'\n') else {
-            f(rest, false);
+            let line = &rest[..trim(rest)];
+            if !line.is_empty() {
+                f(line, false);
+            }
             return;
         };
         let line = &rest[..i];
-        f(line.strip_suffix(b"\r").unwrap_or(line), true);
+        f(&line[..trim(line)], true);
         rest = &rest[i + 1..];
     }
 }
@@ -352,7 +358,7 @@ mod tests {
 
     #[test]
     fn quoted_printable_lines() {
-        assert_eq!(qp(b"a=b \r\nc\t\nd \re\r"), "a=3Db=20\r\nc=09\r\nd  e=20");
+        assert_eq!(qp(b"a=b \r\nc\t\nd \re\r"), "a=3Db=20\r\nc=09\r\nd  e");
         assert_eq!(qp("Grüße\n".as_bytes()), "Gr=C3=BC=C3=9Fe\r\n");
         let long = qp(&[b'a'; 2000]);
         let lines: Vec<&str> = long.split("\r\n").collect();
@@ -376,7 +382,11 @@ mod tests {
         assert!(lines[1].starts_with(' ') && lines[2].starts_with(' '));
         let mut out = Vec::new();
         crlf_lines(b"a\nb\rc\r\nd\n\re\r", &mut out);
-        assert_eq!(out, b"a\r\nb c\r\nd\r\n e ");
+        assert_eq!(out, b"a\r\nb c\r\nd\r\n e");
+        // CRs at a line's end go with the break, as Postfix's sendmail takes them.
+        let mut out = Vec::new();
+        crlf_lines(b"a\r\r\nb \r\r\n\r", &mut out);
+        assert_eq!(out, b"a\r\nb \r\n");
     }
 
     #[test]
