@@ -226,7 +226,7 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
         } => write!(
             f,
             "too little of smtp.max_time ({} s) was left to send the message to {host}: {size} \
-             bytes need {:.1} s (its transfer at 1 MB/s, and for the server's reply one smtp.timeout, at most a \
+             bytes need {:.1} s (its transfer at 10 MB/s, and for the server's reply one smtp.timeout, at most a \
              third of smtp.max_time), and {:.1} s were left, so the end of the message was never sent{not_sent}. \
              Trying again is safe. Raise smtp.max_time, or look at what used the time before \
              (slow connect, TLS, login, or waiting for a free connection)",

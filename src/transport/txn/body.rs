@@ -5,12 +5,13 @@
 //! whole message is made, and each piece gets a step deadline of its own, so the data timeout is
 //! "no progress for smtp.timeout" under smtp.max_time, as Postfix's `smtp_data_xfer_timeout`.
 //!
-//! Time rule: the body is started only when what is left of smtp.max_time covers a reserve for
-//! the server's final reply (one smtp.timeout, but at most a third of smtp.max_time, so that a
-//! max_time close to the timeout still leaves room for the rest) plus the message at
-//! `FLOOR_RATE`; and the piece that carries the end of data goes out only when the reserve is
-//! still left. Otherwise the end never goes out and the message is certainly not sent (safe to
-//! retry), instead of written with milliseconds left and its outcome unknown.
+//! Time rule: the piece that carries the end of data goes out only when what is left of
+//! smtp.max_time still covers a reserve for the server's final reply (one smtp.timeout, but at
+//! most a third of smtp.max_time, so that a max_time close to the timeout still leaves room for
+//! the rest). Otherwise the end never goes out and the message is certainly not sent (safe to
+//! retry), instead of written with milliseconds left and its outcome unknown. And the body is
+//! not even started when the reserve plus the message at `FLOOR_RATE` does not fit: an upload
+//! that cannot finish is not begun.
 
 use std::time::{Duration, Instant};
 
@@ -22,9 +23,12 @@ use crate::transport::Budget;
 /// Bytes per write.
 const PIECE: usize = 64 * 1024;
 
-/// The slowest link a body is planned for, in bytes per second (1 MB/s: an ordinary uplink).
-/// A slower link does not fail because of it; it only makes the start rule too generous.
-pub const FLOOR_RATE: u64 = 1_000_000;
+/// The rate a body is assumed to need at least, in bytes per second, for the start rule: a
+/// fast link's (10 MB/s), so that a 30 MB message under the default smtp.max_time still starts
+/// (a slower rate would refuse large messages a fast server takes in a second). A slower link
+/// does not fail because of it: the end rule still keeps the outcome "not sent" when the time
+/// runs out during the upload.
+pub const FLOOR_RATE: u64 = 10_000_000;
 
 /// How long to wait for what a server sent before it stopped reading the body (its refusal).
 const LAST_WORDS: Duration = Duration::from_millis(500);
