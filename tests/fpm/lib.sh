@@ -23,6 +23,10 @@ fpm_init() {
     pids=()
     passed=0 failed=0
     trap fpm_cleanup EXIT
+    # A command that fails outside a check ends the script (set -e): say which, so a run
+    # under load that dies early is not a silent failure.
+    set -E
+    trap 'echo "FAIL $fpm_name: line $LINENO failed: $BASH_COMMAND"' ERR
 }
 
 fpm_cleanup() {
@@ -74,10 +78,17 @@ fpm_start() {
     # Run as whoever we are (root in CI: -R allows it).
     "$PHP_FPM" -n -d "extension=$ext" -y "$work/fpm.conf" -R -F &
     pids+=($!)
-    for _ in $(seq 50); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1',$fpm_port),0.2)" 2>/dev/null && break
+    fpm_wait_listening
+}
+
+# fpm_wait_listening: until php-fpm listens on $fpm_port (30 s at most: a loaded machine).
+fpm_wait_listening() {
+    for _ in $(seq 300); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1',$fpm_port),0.2)" 2>/dev/null && return 0
         sleep 0.1
     done
+    echo "FAIL php-fpm did not listen on 127.0.0.1:$fpm_port within 30 s:"
+    cat "$work/fpm.log" 2>/dev/null || true
 }
 
 # fpm_request N: one request to tests/fpm/send.php (one mail()); prints its JSON line.

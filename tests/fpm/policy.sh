@@ -49,10 +49,7 @@ fpm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
 } >"$work/fpm.conf"
 PHP_INI_SCAN_DIR='' "$PHP_FPM" -c "$work/php.ini" -d "extension=$ext" -y "$work/fpm.conf" -R -F &
 pids+=($!)
-for _ in $(seq 50); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1',$fpm_port),0.2)" 2>/dev/null && break
-    sleep 0.1
-done
+fpm_wait_listening
 
 # probe DIR [NAME [QUERY]]: one request to DIR/probe.php (DIR under $work; "site" is the
 # document root); its JSON line into $work/NAME.json.
@@ -63,7 +60,12 @@ probe() {
         cgi-fcgi -bind -connect "127.0.0.1:$fpm_port" 2>&1 | tr -d '\r' | grep '^{' \
         >"$work/$name.json" || true
 }
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" "$@"; }
+# field FILE KEY: one value of a probe's JSON line ('' when the probe got no answer).
+field() {
+    python3 -c "import json,sys
+try: print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))
+except ValueError: print('')" "$@"
+}
 
 probe site restored restore
 probe outside
