@@ -504,6 +504,22 @@ fn token_refused(
              that {user} is a user of the Workspace domain (smtp.username). See the README \
              section \"Google Workspace\""
         ),
+        Provider::MicrosoftDelegated => write!(
+            f,
+            "Microsoft refused the OAuth token for {user} (the token itself is fine: it was \
+             just issued for the account that signed in); {said}. Either the account that \
+             signed in (smtp-doctor oauth-login) is not {user}: sign in as that mailbox, or set \
+             smtp.username to the account; or SMTP AUTH is off for the mailbox \
+             (Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false); or the \
+             app registration lacks the delegated permission SMTP.Send. See the README section \
+             \"Microsoft 365\""
+        ),
+        Provider::GoogleUser => write!(
+            f,
+            "Google refused the OAuth token for {user}; {said}. The account that signed in \
+             (smtp-doctor oauth-login) must be {user} (smtp.username), with the scope \
+             https://mail.google.com/. See the README section \"Google Workspace\""
+        ),
         Provider::Generic => write!(
             f,
             "the server refused the OAuth token for {user} that the token endpoint had just \

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """OAuth 2.0 token endpoint for php-smtp's tests: HTTPS on 127.0.0.1, acting as Microsoft's
 (POST /<tenant>/oauth2/v2.0/token, client credentials) and Google's (POST /token, JWT bearer
-grant with a service-account assertion). Prints exactly one line "READY <port>" once listening.
+grant with a service-account assertion), and for both the refresh_token grant of signed-in users
+(--refresh-token, --rotate: each use replaces the token and revokes the old one). Prints exactly one line "READY <port>" once listening.
 
 Standard library, plus the `cryptography` package for Google's RS256 signatures (imported only
 when --google-key or --make-google-key is used). See tests/servers/README.md.
@@ -22,6 +23,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MS_SCOPE = "https://outlook.office365.com/.default"
+MS_DELEGATED_SCOPE = "https://outlook.office.com/SMTP.Send offline_access"
+MS_COMMON_TENANTS = ("common", "consumers", "organizations")
 GOOGLE_SCOPE = "https://mail.google.com/"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAX_BODY = 64 * 1024
@@ -86,6 +89,12 @@ def failure(name, ctx):
             401, "unauthorized_client",
             "Client is not allowed to get tokens this way, or not for the scopes asked."),
         "invalid_grant": lambda: google_error(400, "invalid_grant", "Invalid JWT Signature."),
+        "ms_refresh_expired": lambda: ms_error(
+            400, "invalid_grant", 700082,
+            "The refresh token has expired due to inactivity. The token was issued on "
+            "2026-01-01 and was inactive for 90.00:00:00."),
+        "google_refresh_revoked": lambda: google_error(
+            400, "invalid_grant", "Token has been expired or revoked."),
         "invalid_grant_sub": lambda: google_error(400, "invalid_grant", "Invalid email or User ID"),
         "invalid_grant_time": lambda: google_error(
             400, "invalid_grant",
@@ -109,7 +118,7 @@ def failure(name, ctx):
     raise ValueError(name)
 
 
-FAILURES = ("AADSTS7000215", "AADSTS7000222", "AADSTS700016", "AADSTS90002", "invalid_scope",
+FAILURES = ("ms_refresh_expired", "google_refresh_revoked", "AADSTS7000215", "AADSTS7000222", "AADSTS700016", "AADSTS90002", "invalid_scope",
             "google_invalid_scope", "unauthorized_client", "invalid_grant", "invalid_grant_sub",
             "invalid_grant_time", "http500", "http503", "http404", "no_token", "not_json")
 
@@ -125,6 +134,7 @@ class State:
         self.issued = 0
         self.by_client = {}
         self.refused = {}
+        self.refresh = set()
         if directory:
             os.makedirs(directory, exist_ok=True)
             open(os.path.join(directory, "tokens"), "a").close()
@@ -153,6 +163,27 @@ class State:
                 self._write_counts()
                 with open(os.path.join(self.dir, "requests.log"), "a") as f:
                     f.write("%.3f %s %s\n" % (time.time(), client or "-", outcome))
+
+    def set_refresh(self, tokens):
+        """The refresh tokens valid now, one a line in DIR/refresh_tokens."""
+        with self.lock:
+            self.refresh = set(tokens)
+            if self.dir:
+                self._atomic("refresh_tokens", "".join(t + "\n" for t in sorted(self.refresh)))
+
+    def use_refresh(self, token, rotate):
+        """True when TOKEN is valid; with rotate, it is revoked and a new one returned."""
+        with self.lock:
+            if token not in self.refresh:
+                return False, None
+            if not rotate:
+                return True, None
+            new = "rt." + secrets.token_urlsafe(32)
+            self.refresh.discard(token)
+            self.refresh.add(new)
+            if self.dir:
+                self._atomic("refresh_tokens", "".join(t + "\n" for t in sorted(self.refresh)))
+            return True, new
 
     def add_token(self, token, valid_until):
         if not self.dir:
@@ -253,6 +284,8 @@ class Handler(BaseHTTPRequestHandler):
             self.client_credentials(form, path)
         elif grant == JWT_GRANT:
             self.jwt_bearer(form, path)
+        elif grant == "refresh_token":
+            self.refresh_token(form, path)
         else:
             self.server.state.count(form.get("client_id", ""), False, "grant %s" % grant)
             self.answer(*failure_json(400, "unsupported_grant_type",
@@ -333,11 +366,40 @@ class Handler(BaseHTTPRequestHandler):
             return self.refuse(client, "unauthorized_client", ctx)
         self.issue(client, claims.get("scope"))
 
+    def refresh_token(self, form, path):
+        """A signed-in user's refresh token: Microsoft's shape (a tenant path, the delegated
+        scope) or Google's (/token, a client secret, no scope needed)."""
+        cfg = self.server.cfg
+        client = form.get("client_id", "")
+        parts = path.strip("/").split("/")
+        tenant = parts[0] if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] else None
+        ctx = {"client": client, "tenant": tenant or ""}
+        forced = self.forced_failure(ctx)
+        if forced:
+            return self.refuse(client, forced, ctx)
+        if tenant is None and path != "/token":
+            self.server.state.count(client, False, "unknown path %s" % path)
+            self.answer(404, "text/html", b"<html><body>Not Found</body></html>")
+            return
+        if tenant is not None and tenant != cfg.tenant and tenant not in MS_COMMON_TENANTS:
+            return self.refuse(client, "AADSTS90002", ctx)
+        if client not in cfg.clients:
+            return self.refuse(client, "AADSTS700016", ctx)
+        # A public client (--client ID=) has no secret; a confidential one must send it.
+        if cfg.clients[client] and form.get("client_secret") != cfg.clients[client]:
+            return self.refuse(client, "AADSTS7000215", ctx)
+        if tenant is not None and form.get("scope") != MS_DELEGATED_SCOPE:
+            return self.refuse(client, "invalid_scope", ctx)
+        ok, new = self.server.state.use_refresh(form.get("refresh_token", ""), cfg.rotate)
+        if not ok:
+            return self.refuse(client, "ms_refresh_expired" if tenant else "google_refresh_revoked", ctx)
+        self.issue(client, form.get("scope"), refresh=new)
+
     def refuse(self, client, name, ctx):
         self.server.state.count(client, False, name)
         self.answer(*failure(name, ctx))
 
-    def issue(self, client, scope):
+    def issue(self, client, scope, refresh=None):
         cfg = self.server.cfg
         token = "tok." + secrets.token_urlsafe(24)
         filler = cfg.token_bytes - len(token) - 1
@@ -352,6 +414,8 @@ class Handler(BaseHTTPRequestHandler):
                 "ext_expires_in": cfg.expires_in, "access_token": token}
         if scope:
             body["scope"] = scope
+        if refresh:
+            body["refresh_token"] = refresh
         self.answer(200, "application/json; charset=utf-8", json.dumps(body).encode())
 
     # --- output ----------------------------------------------------------------------------
@@ -454,6 +518,10 @@ def parse_args(argv):
     p.add_argument("--token-bytes", type=int, default=2600)
     p.add_argument("--revoke-after", type=float, metavar="S",
                    help="tokens stop being valid (in the tokens file) S seconds after issue")
+    p.add_argument("--refresh-token", action="append", default=[], metavar="TOKEN",
+                   help="a refresh token valid at start (repeatable; DIR/refresh_tokens lists the valid ones)")
+    p.add_argument("--rotate", action="store_true",
+                   help="each refresh returns a new refresh token and revokes the one used")
     p.add_argument("--fail", choices=FAILURES, help="answer every request with this error")
     p.add_argument("--fail-first", type=int, default=0, metavar="N",
                    help="--fail only the first N requests (0 = all)")
@@ -496,6 +564,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         server = Server(cfg, State(cfg.state))
+        server.state.set_refresh(cfg.refresh_token)
     except Exception as e:
         sys.stderr.write("token_server: cannot start: %s\n" % e)
         return 1
