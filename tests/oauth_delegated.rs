@@ -357,3 +357,165 @@ impl SpawnPiped for Command {
             .unwrap()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signing in once: smtp-doctor oauth-login's flows
+
+#[test]
+fn device_code_sign_in_waits_through_pending_and_slow_down_then_stores_the_token() {
+    let server = TokenServer::start(&[
+        "--client",
+        "ms-device=",
+        "--device-pending",
+        "2",
+        "--device-slow-down",
+    ]);
+    let dir = TempDir::new("login-device");
+    let file = dir.path().join("new-token");
+    let s = ms_delegated(&server, "ms-device", &file);
+    let code = oauth::login::device_code(&s, limits()).unwrap();
+    assert_eq!(
+        code.verification_uri,
+        "https://microsoft.example/devicelogin"
+    );
+    assert!(code.user_code.starts_with("TEST-"), "{code:?}");
+    assert!(code.message.as_deref().unwrap().contains(&code.user_code));
+    let mut heard = Vec::new();
+    oauth::login::device_code_finish(&s, &code, limits(), &mut |m| heard.push(m.to_string()))
+        .unwrap();
+    assert_eq!(
+        heard,
+        [
+            "waiting for the sign-in",
+            "the endpoint asked to poll more slowly"
+        ]
+    );
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(valid_refresh_tokens(&server).contains(&stored(&file)));
+    // The stored token works for sending.
+    assert!(oauth::token(&s, limits(), false).unwrap().fresh);
+}
+
+#[test]
+fn device_code_expired_or_declined_says_so_and_writes_nothing() {
+    for outcome in ["expired", "denied"] {
+        let server = TokenServer::start(&[
+            "--client",
+            "ms-device-x=",
+            "--device-pending",
+            "0",
+            "--device-outcome",
+            outcome,
+        ]);
+        let dir = TempDir::new("login-device-x");
+        let file = dir.path().join("t");
+        let s = ms_delegated(&server, "ms-device-x", &file);
+        let code = oauth::login::device_code(&s, limits()).unwrap();
+        let e = oauth::login::device_code_finish(&s, &code, limits(), &mut |_| {}).unwrap_err();
+        let want = if outcome == "expired" {
+            "expired"
+        } else {
+            "declined"
+        };
+        assert!(e.to_string().contains(want), "{outcome}: {e}");
+        assert!(!file.exists());
+    }
+}
+
+/// Plays the browser: asks for a favicon first (ignored), then comes back with `query`.
+fn browser(url: &str, port: u16, query: impl Fn(&str) -> String) -> (String, String) {
+    use std::io::{Read, Write};
+    let state = url
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap()
+        .to_string();
+    let get = |target: &str| {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(c, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        out
+    };
+    let favicon = get("/favicon.ico");
+    (favicon, get(&format!("/?{}", query(&state))))
+}
+
+#[test]
+fn google_loopback_sign_in_exchanges_the_code_with_pkce_and_stores_the_token() {
+    let server = TokenServer::start(&[
+        "--client",
+        &format!("g-login={SECRET}"),
+        "--auth-code",
+        "code.123",
+    ]);
+    let dir = TempDir::new("login-loopback");
+    let file = dir.path().join("t");
+    let s = google_user(&server, "g-login", &file);
+    let mut browsing = None;
+    let mut url_seen = String::new();
+    oauth::login::loopback(
+        &s,
+        Some("https://accounts.example/auth"),
+        0,
+        Duration::from_secs(20),
+        limits(),
+        &mut |url, port| {
+            url_seen = url.to_string();
+            let url = url.to_string();
+            // The browser runs while the listener waits: on its own thread.
+            browsing = Some(std::thread::spawn(move || {
+                browser(&url, port, |state| format!("state={state}&code=code.123"))
+            }));
+        },
+    )
+    .unwrap();
+    for w in [
+        "https://accounts.example/auth?client_id=g-login",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+        "access_type=offline",
+        "code_challenge_method=S256",
+        "scope=https%3A%2F%2Fmail.google.com%2F",
+    ] {
+        assert!(url_seen.contains(w), "{w:?} in {url_seen}");
+    }
+    let (favicon, page) = browsing.unwrap().join().unwrap();
+    assert!(favicon.starts_with("HTTP/1.1 404"), "{favicon}");
+    assert!(page.contains("Signed in"), "{page}");
+    assert!(valid_refresh_tokens(&server).contains(&stored(&file)));
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn google_loopback_refuses_a_wrong_state() {
+    let server = TokenServer::start(&[
+        "--client",
+        &format!("g-login-x={SECRET}"),
+        "--auth-code",
+        "code.9",
+    ]);
+    let dir = TempDir::new("login-loopback-x");
+    let file = dir.path().join("t");
+    let s = google_user(&server, "g-login-x", &file);
+    let e = oauth::login::loopback(
+        &s,
+        None,
+        0,
+        Duration::from_secs(20),
+        limits(),
+        &mut |url, port| {
+            let url = url.to_string();
+            std::thread::spawn(move || browser(&url, port, |_| "state=forged&code=code.9".into()));
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("state"), "{e}");
+    assert!(!file.exists());
+    assert_eq!(server.counts()["issued"], 0);
+}

@@ -16,6 +16,7 @@
 mod error;
 mod google;
 mod http;
+pub mod login;
 mod refresh;
 
 use std::collections::HashMap;

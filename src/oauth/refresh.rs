@@ -192,6 +192,42 @@ pub(crate) fn write_back(path: &Path, stored: &Stored, new: &Secret) -> io::Resu
     Ok(())
 }
 
+/// Stores a token from a new sign-in: over the old file in its shape, owner and mode when
+/// there is a readable one, else as a new file of mode 0600 (the same temporary file and
+/// rename, so a reader never sees half a file). The caller holds the lock.
+pub(crate) fn store(path: &Path, token: &Secret) -> io::Result<()> {
+    if let Ok(old) = read(path) {
+        return write_back(path, &old, token);
+    }
+    if !usable(token.expose()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the endpoint's refresh token holds characters a token cannot have",
+        ));
+    }
+    let dir = dir_of(path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(format!("{}\n", token.expose()).as_bytes())?;
+        f.set_permissions(Permissions::from_mode(0o600))?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
