@@ -461,10 +461,10 @@ fn quota_refused(
         Quota::Rate => write!(
             f,
             "the SMTP server refused to take more mail this fast from this account: sending \
-             too fast for the provider's rate limit; {said}{not_sent}. {limit}. This was not \
-             retried: send more slowly (fewer mails at once, spread over time) and keep all \
-             the PHP processes together below that limit (README: \"Tuning for providers\"); \
-             sending again later is safe"
+             too fast for the provider's rate limit; {said}{not_sent}. {limit}. Sending it \
+             again at once meets the same refusal: send more slowly (fewer mails at once, \
+             spread over time) and keep all the PHP processes together below that limit \
+             (README: \"Tuning for providers\"); sending again later is safe"
         ),
         Quota::Day => write!(
             f,
@@ -672,7 +672,7 @@ mod tests {
             "\"454 Throttling failure: Maximum sending rate exceeded.\"",
             "Amazon SES",
             "not sent",
-            "not retried",
+            "again at once",
             "Tuning for providers",
         ] {
             assert!(msg.contains(w), "{w:?} in {msg}");
