@@ -35,6 +35,7 @@ $table = [
     'oauth_client_id' => ['admin', 'admin'], 'oauth_client_secret' => ['admin', 'admin'],
     'oauth_client_secret_file' => ['admin', 'admin'], 'oauth_client_secret_env' => ['admin', 'admin'],
     'oauth_scope' => ['admin', 'admin'], 'oauth_key_file' => ['admin', 'admin'],
+    'oauth_refresh_token_file' => ['admin', 'admin'],
     // Settings of the pool's own branch: php.ini only, when they exist.
     'slot_dir' => ['admin', 'admin'], 'pool_size' => ['admin', 'admin'],
 ];

@@ -153,4 +153,4 @@ printf(
 ?>
 --EXPECTF--
 the stub matches the extension
-compared: 3 functions (smtp_diagnose(), smtp_send(), smtp_stats()), %d classes
+compared: 4 functions (smtp_diagnose(), smtp_oauth_login(), smtp_send(), smtp_stats()), %d classes

@@ -82,6 +82,22 @@ function smtp_diagnose(?array $options = null): array {
 }
 
 /**
+ * Signs a mailbox in once for smtp.oauth_provider = microsoft-delegated (device code: prints the
+ * URL and the code, then waits for the sign-in) or google-user (prints the URL to open; the
+ * browser comes back to 127.0.0.1), and writes the refresh token to
+ * smtp.oauth_refresh_token_file (mode 0600 for a new file). Command line only; bin/smtp-doctor
+ * oauth-login calls it.
+ *
+ * @param array<string, string|int|null>|null $options As for smtp_diagnose() (the oauth_*
+ *   settings may be named), plus "loopback_port", "auth_url" and "wait" (seconds, default 300).
+ * @return string The file written.
+ * @throws SmtpException When the sign-in fails or the settings are invalid.
+ * @throws TypeError Outside the command line, or when $options has the wrong type.
+ */
+function smtp_oauth_login(?array $options = null): string {
+}
+
+/**
  * Thrown by smtp_send() when the message was not sent: its message says what failed, quotes the
  * server's reply and says what to do; its code is the SMTP reply code (0 when the server said
  * nothing). The message was not accepted for any recipient, unless it is one of the two

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use smtp::error::{About, Error, Limit, Outcome, Stage};
+use smtp::error::{About, Error, Limit, Outcome, Quota, Stage};
 use smtp::pool;
 
 /// `msg` contains every one of `words` (case-insensitive).
@@ -444,6 +444,95 @@ const CASES: &[Case] = &[
         variant: |e| matches!(e, Error::Closed { .. }),
         at_least: NO_TIME,
     },
+    // Providers' quota replies (FACTS.md): the provider's limit, with its words and the fix.
+    Case {
+        name: "Amazon SES throttling at MAIL is the provider's rate",
+        server: Srv::Fault(&[
+            "--reply",
+            "MAIL=454 Throttling failure: Maximum sending rate exceeded.",
+        ]),
+        ini: &[],
+        to: ONE_RCPT,
+        stage: Some(Stage::MailFrom),
+        code: 454,
+        outcome: Outcome::NotSent,
+        says: &[
+            "too fast",
+            "\"454 Throttling failure: Maximum sending rate exceeded.\"",
+            "Amazon SES",
+            "again at once",
+            "Tuning for providers",
+        ],
+        never_says: &["refused the sender"],
+        never_seen: &["C: <data"],
+        variant: |e| rejected_at(e, Stage::MailFrom, Some(About::Quota(Quota::Rate))),
+        at_least: NO_TIME,
+    },
+    Case {
+        name: "Exchange submission rate 421 4.4.2 is the provider's rate",
+        server: Srv::Fault(&[
+            "--reply",
+            "MAIL=421 4.4.2 Message submission rate for this client has exceeded the configured limit",
+        ]),
+        ini: &[],
+        to: ONE_RCPT,
+        stage: Some(Stage::MailFrom),
+        code: 421,
+        outcome: Outcome::NotSent,
+        says: &["too fast", "30 messages a minute", "again at once"],
+        never_says: &["closing the connection"],
+        never_seen: &["C: <data"],
+        variant: |e| rejected_at(e, Stage::MailFrom, Some(About::Quota(Quota::Rate))),
+        at_least: NO_TIME,
+    },
+    Case {
+        name: "Exchange SubmissionQuotaExceeded after the message is the quota for now",
+        server: Srv::Fault(&[
+            "--reply",
+            "DOT=554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message Cannot submit message.",
+        ]),
+        ini: &[],
+        to: ONE_RCPT,
+        stage: Some(Stage::FinalReply),
+        code: 554,
+        outcome: Outcome::NotSent,
+        says: &["used up", "10,000 recipients a day", "SubmissionQuotaExceededException", "not sent"],
+        never_says: &["did not accept the message"],
+        never_seen: &[],
+        variant: |e| rejected_at(e, Stage::FinalReply, Some(About::Quota(Quota::Day))),
+        at_least: NO_TIME,
+    },
+    Case {
+        name: "Gmail daily sending limit is the quota for the day",
+        server: Srv::Fault(&["--reply", "DOT=550 5.4.5 Daily user sending limit exceeded."]),
+        ini: &[],
+        to: ONE_RCPT,
+        stage: Some(Stage::FinalReply),
+        code: 550,
+        outcome: Outcome::NotSent,
+        says: &["used up", "Gmail allows", "24 hours", "5.4.5 Daily user sending limit"],
+        never_says: &[],
+        never_seen: &[],
+        variant: |e| rejected_at(e, Stage::FinalReply, Some(About::Quota(Quota::Day))),
+        at_least: NO_TIME,
+    },
+    Case {
+        name: "Gmail 421 4.7.0 rate at the greeting is the provider's rate",
+        server: Srv::Fault(&[
+            "--reply",
+            "GREETING=421 4.7.0 Try again later, closing connection. (rate limit exceeded)",
+        ]),
+        ini: &[],
+        to: ONE_RCPT,
+        stage: Some(Stage::Greeting),
+        code: 421,
+        outcome: Outcome::NotSent,
+        says: &["too fast", "again at once"],
+        never_says: &[],
+        never_seen: &["C: MAIL"],
+        variant: |e| rejected_at(e, Stage::Greeting, Some(About::Quota(Quota::Rate))),
+        at_least: NO_TIME,
+    },
     Case {
         name: "a silent RCPT times out and delivers nothing",
         server: Srv::Fault(&["--action", "RCPT=silent"]),
@@ -523,6 +612,37 @@ fn each_failure_is_what_it_says() {
             scope.spawn(move || chunk.iter().for_each(run));
         }
     });
+}
+
+/// A quota refusal is the provider counting this account's mail: it is met again at once, so it
+/// is tried once per call (not waited out like a connection limit), on a new connection too.
+#[test]
+fn a_quota_refusal_is_tried_once_not_in_a_loop() {
+    for reply in [
+        "GREETING=421 4.7.0 Try again later (rate limit exceeded)",
+        "GREETING=432 4.3.2 Message rate limit exceeded, too many messages from this mailbox",
+        "MAIL=454 Throttling failure: Maximum sending rate exceeded.",
+    ] {
+        let srv = FaultServer::start(&["--reply", reply]);
+        let msg = message(ONE_RCPT, "quota", b"body\n", "<quota@test.example>");
+        let (e, _) = send_fails(
+            &settings(srv.port, &[("max_time", "10")]),
+            &msg,
+            Duration::from_secs(10),
+        );
+        assert!(
+            matches!(
+                e,
+                Error::Rejected {
+                    about: About::Quota(_),
+                    ..
+                }
+            ),
+            "{reply}: {e:?}"
+        );
+        srv.wait_transcript(reply, |t| t.contains(" CLOSE"));
+        assert_eq!(srv.connections_opened(), 1, "{reply}: {}", srv.transcript());
+    }
 }
 
 #[test]

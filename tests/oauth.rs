@@ -50,6 +50,7 @@ fn microsoft(server: &Server, client: &str) -> OAuthSettings {
         key_file: None,
         user: "wiki@example.org".into(),
         cafile: ca(),
+        refresh_token_file: None,
     }
 }
 
@@ -316,6 +317,7 @@ fn google(server: &Server, key: &Path, user: &str) -> OAuthSettings {
         key_file: Some(key.to_path_buf()),
         user: user.into(),
         cafile: ca(),
+        refresh_token_file: None,
     }
 }
 
@@ -569,6 +571,7 @@ fn nothing_listening_and_unknown_names() {
         key_file: None,
         user: String::new(),
         cafile: ca(),
+        refresh_token_file: None,
     };
     let e = err(oauth::token(&s, limits(2000), false));
     assert!(matches!(e, OAuthError::Refused { .. }), "{e:?}");

@@ -76,6 +76,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("oauth_client_secret_env", "", Scope::System),
     setting("oauth_scope", "", Scope::System),
     setting("oauth_key_file", "", Scope::System),
+    setting("oauth_refresh_token_file", "", Scope::System),
     setting("max_connections", "0", Scope::System),
     setting("pool_size", "8", Scope::System),
     setting("slot_dir", "", Scope::System),
@@ -480,7 +481,8 @@ fn oauth(
     }
     let provider = Provider::parse(&provider).ok_or_else(|| {
         Error::Config(format!(
-            "oauth_provider \"{provider}\" is not valid: use microsoft, google or generic"
+            "oauth_provider \"{provider}\" is not valid: use microsoft, google, generic, \
+             microsoft-delegated or google-user"
         ))
     })?;
     let missing = |what: &str, why: &str| {
@@ -494,6 +496,9 @@ fn oauth(
     let client_id = get("oauth_client_id")?;
     let scope = Some(get("oauth_scope")?).filter(|s| !s.is_empty());
     let key_file = Some(get("oauth_key_file")?)
+        .filter(|k| !k.is_empty())
+        .map(PathBuf::from);
+    let refresh_token_file = Some(get("oauth_refresh_token_file")?)
         .filter(|k| !k.is_empty())
         .map(PathBuf::from);
     let client_secret = {
@@ -523,6 +528,27 @@ fn oauth(
                     "a client secret",
                     "smtp.oauth_client_secret_file, smtp.oauth_client_secret_env or \
                      smtp.oauth_client_secret",
+                ));
+            }
+        }
+        Provider::MicrosoftDelegated | Provider::GoogleUser => {
+            if client_id.is_empty() {
+                return Err(missing(
+                    "smtp.oauth_client_id",
+                    "the client id of the app the mailbox signed in with",
+                ));
+            }
+            if provider == Provider::GoogleUser && client_secret.is_empty() {
+                return Err(missing(
+                    "a client secret",
+                    "the OAuth client's secret: smtp.oauth_client_secret_file, \
+                     smtp.oauth_client_secret_env or smtp.oauth_client_secret",
+                ));
+            }
+            if refresh_token_file.is_none() {
+                return Err(missing(
+                    "smtp.oauth_refresh_token_file",
+                    "the file smtp-doctor oauth-login writes the refresh token to",
                 ));
             }
         }
@@ -557,6 +583,7 @@ fn oauth(
         key_file,
         user: username.to_string(),
         cafile,
+        refresh_token_file,
     }))
 }
 

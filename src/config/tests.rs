@@ -452,3 +452,53 @@ fn max_connections_is_the_administrators() {
     );
     assert_eq!(find("max_connections").unwrap().scope, Scope::System);
 }
+
+#[test]
+fn delegated_providers_need_a_client_id_and_the_refresh_token_file() {
+    let base = [
+        ("auth", "XOAUTH2"),
+        ("username", "me@outlook.example"),
+        ("oauth_provider", "microsoft-delegated"),
+        ("oauth_client_id", "public-client"),
+    ];
+    let msg = Settings::resolve(&ini(&base), &[]).unwrap_err().to_string();
+    assert!(msg.contains("smtp.oauth_refresh_token_file"), "{msg}");
+    let with_file = [
+        &base[..],
+        &[("oauth_refresh_token_file", "/var/lib/php-smtp/token")],
+    ]
+    .concat();
+    let s = Settings::resolve(&ini(&with_file), &[]).unwrap();
+    let o = s.oauth.unwrap();
+    assert_eq!(o.provider, Provider::MicrosoftDelegated);
+    assert_eq!(
+        o.refresh_token_file.as_deref(),
+        Some(std::path::Path::new("/var/lib/php-smtp/token"))
+    );
+    // Google's installed-app clients have a secret, and the exchange needs it.
+    let google = [
+        ("auth", "XOAUTH2"),
+        ("username", "me@gmail.example"),
+        ("oauth_provider", "google-user"),
+        ("oauth_client_id", "x.apps.googleusercontent.com"),
+        ("oauth_refresh_token_file", "/var/lib/php-smtp/token"),
+    ];
+    let msg = Settings::resolve(&ini(&google), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("client secret"), "{msg}");
+    assert_eq!(
+        find("oauth_refresh_token_file").unwrap().scope,
+        Scope::System
+    );
+    let e = Settings::resolve(
+        &ini(&with_file),
+        &opts(&[("oauth_refresh_token_file", Value::Str("/tmp/other".into()))]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("can only be set by the administrator"),
+        "{e}"
+    );
+}

@@ -12,7 +12,7 @@ mod text;
 
 use std::time::Duration;
 
-pub use about::{about, About};
+pub use about::{about, quota, About, Quota};
 pub use text::Advice;
 
 // Defined where they arise (the network and TLS floors); named here too, as before.
@@ -42,7 +42,10 @@ impl Reply {
     /// limit exceeded".
     pub fn too_many_connections(&self) -> bool {
         let text = self.text.to_ascii_lowercase();
+        // A quota refusal waited out in the pool's connection-limit loop would only be met
+        // again: the provider counts messages, not connections.
         self.is_transient()
+            && about::quota(self).is_none()
             && (self.code == 432
                 || text.contains("too many connections")
                 || text.contains("concurrent connections")

@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{About, Error, Limit, Reply, Stage};
+use super::{About, Error, Limit, Quota, Reply, Stage};
 
 const PORT_HINT: &str = "Check smtp.host and smtp.port: submission is usually port 587 \
 (STARTTLS) or 465 (implicit TLS, host prefix ssl://); port 25 is often blocked by hosting providers";
@@ -396,6 +396,7 @@ fn rejected(
             }
             write!(f, "{temporary}")
         }
+        About::Quota(q) => quota_refused(f, *q, reply, &said, not_sent),
         About::Session => match stage {
             Stage::Greeting => write!(
                 f,
@@ -433,6 +434,49 @@ fn rejected(
     }
 }
 
+/// The provider's sending quota: whose limit it is (from the reply's own words), what it is,
+/// and that sending again at once does not help.
+fn quota_refused(
+    f: &mut fmt::Formatter<'_>,
+    q: Quota,
+    reply: &Reply,
+    said: &str,
+    not_sent: &str,
+) -> fmt::Result {
+    let text = reply.text.to_ascii_lowercase();
+    let limit = if text.contains("throttling failure") {
+        "Amazon SES allows the sending quota and maximum send rate shown in the SES console's \
+         account dashboard (sandbox: 200 messages a day, 1 a second); ask AWS for an increase \
+         there"
+    } else if text.contains("storedrv") || text.contains("submission rate") {
+        "Exchange Online allows a mailbox 30 messages a minute and 10,000 recipients a day \
+         (Microsoft's \"Exchange Online limits\" page)"
+    } else if reply.enhanced.as_deref() == Some("5.4.5") || text.contains("gmail") {
+        "Gmail allows 500 messages a day for a personal account and 2,000 for Google Workspace \
+         (Google's \"Gmail sending limits in Google Workspace\" page)"
+    } else {
+        "the provider's documentation gives its limits"
+    };
+    match q {
+        Quota::Rate => write!(
+            f,
+            "the SMTP server refused to take more mail this fast from this account: sending \
+             too fast for the provider's rate limit; {said}{not_sent}. {limit}. Sending it \
+             again at once meets the same refusal: send more slowly (fewer mails at once, \
+             spread over time) and keep all the PHP processes together below that limit \
+             (README: \"Tuning for providers\"); sending again later is safe"
+        ),
+        Quota::Day => write!(
+            f,
+            "the provider's sending quota for this account is used up for now (a daily or \
+             per-account limit); {said}{not_sent}. {limit}. Trying again now will not help: no \
+             more mail goes out through this account until the provider's window resets (up to \
+             24 hours); send less, or raise the quota with the provider (README: \"Tuning for \
+             providers\")"
+        ),
+    }
+}
+
 /// The server refused an OAuth token that the provider had just issued.
 fn token_refused(
     f: &mut fmt::Formatter<'_>,
@@ -459,6 +503,22 @@ fn token_refused(
              account's domain-wide delegation includes the scope https://mail.google.com/ and \
              that {user} is a user of the Workspace domain (smtp.username). See the README \
              section \"Google Workspace\""
+        ),
+        Provider::MicrosoftDelegated => write!(
+            f,
+            "Microsoft refused the OAuth token for {user} (the token itself is fine: it was \
+             just issued for the account that signed in); {said}. Either the account that \
+             signed in (smtp-doctor oauth-login) is not {user}: sign in as that mailbox, or set \
+             smtp.username to the account; or SMTP AUTH is off for the mailbox \
+             (Set-CASMailbox -Identity {user} -SmtpClientAuthenticationDisabled $false); or the \
+             app registration lacks the delegated permission SMTP.Send. See the README section \
+             \"Microsoft 365\""
+        ),
+        Provider::GoogleUser => write!(
+            f,
+            "Google refused the OAuth token for {user}; {said}. The account that signed in \
+             (smtp-doctor oauth-login) must be {user} (smtp.username), with the scope \
+             https://mail.google.com/. See the README section \"Google Workspace\""
         ),
         Provider::Generic => write!(
             f,
@@ -596,6 +656,38 @@ mod tests {
         );
         assert!(!msg.contains("no message was sent"), "{msg}");
         assert_eq!(e.smtp_code(), 550);
+    }
+
+    #[test]
+    fn quota_refusals_name_the_provider_limit_and_say_not_retried() {
+        let e = rejected(
+            Stage::MailFrom,
+            About::Quota(Quota::Rate),
+            454,
+            "Throttling failure: Maximum sending rate exceeded.",
+        );
+        let msg = e.to_string();
+        for w in [
+            "too fast",
+            "\"454 Throttling failure: Maximum sending rate exceeded.\"",
+            "Amazon SES",
+            "not sent",
+            "again at once",
+            "Tuning for providers",
+        ] {
+            assert!(msg.contains(w), "{w:?} in {msg}");
+        }
+        let e = rejected(
+            Stage::FinalReply,
+            About::Quota(Quota::Day),
+            550,
+            "5.4.5 Daily user sending limit exceeded.",
+        );
+        let msg = e.to_string();
+        for w in ["used up", "Gmail allows 500", "24 hours", "not sent"] {
+            assert!(msg.contains(w), "{w:?} in {msg}");
+        }
+        assert!(!msg.contains("temporary failure"), "{msg}");
     }
 
     #[test]

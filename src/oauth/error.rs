@@ -56,6 +56,8 @@ pub enum Refusal {
     ClockSkew,
     /// `invalid_grant` that says nothing more precise.
     InvalidGrant,
+    /// A delegated provider's refresh token expired or was revoked: the user must sign in.
+    SignInAgain,
     Other,
 }
 
@@ -381,6 +383,12 @@ impl Refusal {
                 "The grant was refused. Likely causes: the key in smtp.oauth_key_file was \
                  deleted or is not this service account's (create a new JSON key), smtp.username \
                  is not a user of the delegating Workspace domain, or this machine's clock is off"
+            }
+            Refusal::SignInAgain => {
+                "The refresh token in smtp.oauth_refresh_token_file has expired or was revoked \
+                 (a password change, a revoked consent, or 90 days unused). Sign in again as the \
+                 mailbox: smtp-doctor oauth-login (see the README's Microsoft 365 or Google \
+                 section); it rewrites that file"
             }
             Refusal::Other => {
                 "Check the smtp.oauth_* settings (client id, secret, tenant, scope) against the \

@@ -7,12 +7,17 @@
 //! - Google: a service account's JSON key signs a JWT assertion (JWT bearer grant, RFC 7523)
 //!   for the mailbox to act for (domain-wide delegation).
 //! - Generic: client-credentials grant against `token_url`.
+//! - Microsoft delegated and Google user: a refresh token that a person got by signing in once
+//!   (`smtp-doctor oauth-login`), kept in an administrator's file and written back when the
+//!   endpoint rotates it (see `refresh`).
 //!
 //! Tokens, secrets and assertions never reach a log line or an error message.
 
 mod error;
 mod google;
 mod http;
+pub mod login;
+mod refresh;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -36,6 +41,10 @@ pub enum Provider {
     Microsoft,
     Google,
     Generic,
+    /// Microsoft identity platform, delegated: a signed-in mailbox's refresh token.
+    MicrosoftDelegated,
+    /// Google, a signed-in user's refresh token (installed-app client).
+    GoogleUser,
 }
 
 impl Provider {
@@ -45,6 +54,8 @@ impl Provider {
             "microsoft" => Some(Provider::Microsoft),
             "google" => Some(Provider::Google),
             "generic" => Some(Provider::Generic),
+            "microsoft-delegated" => Some(Provider::MicrosoftDelegated),
+            "google-user" => Some(Provider::GoogleUser),
             _ => None,
         }
     }
@@ -54,6 +65,8 @@ impl Provider {
             Provider::Microsoft => "microsoft",
             Provider::Google => "google",
             Provider::Generic => "generic",
+            Provider::MicrosoftDelegated => "microsoft-delegated",
+            Provider::GoogleUser => "google-user",
         }
     }
 
@@ -63,9 +76,19 @@ impl Provider {
             Provider::Microsoft => Some("https://outlook.office365.com/.default"),
             Provider::Google => Some("https://mail.google.com/"),
             Provider::Generic => None,
+            Provider::MicrosoftDelegated => Some(MS_DELEGATED_SCOPE),
+            Provider::GoogleUser => Some("https://mail.google.com/"),
         }
     }
+
+    /// Tokens from a signed-in user's refresh token (`smtp.oauth_refresh_token_file`).
+    pub fn delegated(self) -> bool {
+        matches!(self, Provider::MicrosoftDelegated | Provider::GoogleUser)
+    }
 }
+
+/// SMTP for a signed-in mailbox, and a refresh token with it.
+pub const MS_DELEGATED_SCOPE: &str = "https://outlook.office.com/SMTP.Send offline_access";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthSettings {
@@ -86,6 +109,8 @@ pub struct OAuthSettings {
     pub user: String,
     /// Extra trusted CA certificates (PEM), as for SMTP.
     pub cafile: Option<PathBuf>,
+    /// Delegated providers: the file holding the refresh token (first line, or JSON).
+    pub refresh_token_file: Option<PathBuf>,
 }
 
 /// How long a token request may take.
@@ -163,6 +188,7 @@ struct CacheKey {
     user: String,
     token_url: Option<String>,
     key_file: Option<PathBuf>,
+    refresh_token_file: Option<PathBuf>,
     /// A token got with one client secret is not handed out for another (a wrong secret must
     /// not "work" until the old token expires).
     secret: [u8; 16],
@@ -178,6 +204,7 @@ impl CacheKey {
             user: s.user.clone(),
             token_url: s.token_url.clone(),
             key_file: s.key_file.clone(),
+            refresh_token_file: s.refresh_token_file.clone(),
             secret: s.client_secret.fingerprint(),
         }
     }
@@ -255,6 +282,26 @@ fn check(s: &OAuthSettings) -> Result<(), OAuthError> {
                 );
             }
         }
+        Provider::MicrosoftDelegated | Provider::GoogleUser => {
+            if s.client_id.trim().is_empty() {
+                return missing(
+                    "smtp.oauth_client_id is empty: set it to the client id of the app the user \
+                     signed in with",
+                );
+            }
+            if s.provider == Provider::GoogleUser && s.client_secret.is_empty() {
+                return missing(
+                    "smtp.oauth_provider=google-user needs the OAuth client's secret \
+                     (smtp.oauth_client_secret_file, _env or smtp.oauth_client_secret)",
+                );
+            }
+            if s.refresh_token_file.is_none() {
+                return missing(
+                    "smtp.oauth_refresh_token_file is empty: set it to the file that \
+                     `smtp-doctor oauth-login` writes",
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -273,6 +320,7 @@ fn parse_url(url: &str) -> Result<Url, OAuthError> {
 /// One request to the endpoint: the token and how long it lives.
 fn fetch(s: &OAuthSettings, limits: Limits) -> Result<(Secret, Duration), OAuthError> {
     let (url, form) = match s.provider {
+        Provider::MicrosoftDelegated | Provider::GoogleUser => return fetch_delegated(s, limits),
         Provider::Microsoft | Provider::Generic => {
             let url = match &s.token_url {
                 Some(u) => u.clone(),
@@ -309,6 +357,81 @@ fn fetch(s: &OAuthSettings, limits: Limits) -> Result<(Secret, Duration), OAuthE
         &response.reason,
         &response.body,
     )
+}
+
+/// The token URL of a delegated provider: `smtp.oauth_token_url`, else the provider's (for
+/// Microsoft with the tenant: `common` for work and personal accounts, `consumers` for
+/// Outlook.com only, or the tenant's id or domain).
+pub fn delegated_token_url(s: &OAuthSettings) -> String {
+    match (&s.token_url, s.provider) {
+        (Some(u), _) => u.clone(),
+        (None, Provider::GoogleUser) => google::DEFAULT_TOKEN_URI.to_string(),
+        (None, _) => {
+            let tenant = match s.tenant.trim() {
+                "" => "common",
+                t => t,
+            };
+            format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
+        }
+    }
+}
+
+/// The refresh-token grant. The whole exchange runs under the token file's lock: Microsoft
+/// rotates refresh tokens, and two processes exchanging the same one at once would leave the
+/// file with whichever they wrote last (with a server that revokes the old token, a dead one).
+fn fetch_delegated(s: &OAuthSettings, limits: Limits) -> Result<(Secret, Duration), OAuthError> {
+    let path = s
+        .refresh_token_file
+        .as_deref()
+        .unwrap_or(std::path::Path::new(""));
+    let url = parse_url(&delegated_token_url(s))?;
+    // Another process's exchange takes at most a few steps; never past the call's own end.
+    let wait = Instant::now() + limits.step * 3;
+    let _locked = refresh::lock(path, limits.until.map_or(wait, |u| u.min(wait)))?;
+    let stored = refresh::read(path)?;
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("grant_type", "refresh_token");
+    f.append_pair("client_id", s.client_id.trim());
+    if !s.client_secret.is_empty() {
+        f.append_pair("client_secret", s.client_secret.expose());
+    }
+    f.append_pair("refresh_token", stored.token.expose());
+    // Google keeps the scope the user consented to; Microsoft wants it named again.
+    if s.provider == Provider::MicrosoftDelegated {
+        f.append_pair("scope", scope(s).unwrap_or(MS_DELEGATED_SCOPE));
+    }
+    let form = Secret::new(f.finish());
+    let response = http::post_form(&url, form.expose(), s.cafile.as_deref(), limits)?;
+    let token = read_token(
+        s.provider,
+        &url.shown(),
+        response.status,
+        &response.reason,
+        &response.body,
+    )?;
+    if let Some(new) = rotated(&response.body).filter(|n| *n != stored.token) {
+        match refresh::write_back(path, &stored, &new) {
+            Ok(()) => {
+                log::debug!(target: LOG_TARGET, "the endpoint rotated the refresh token; {} updated", path.display())
+            }
+            // The access token is good for this send; the old refresh token stays in the
+            // file (providers that rotate keep it valid for a while).
+            Err(e) => log::warn!(
+                target: LOG_TARGET,
+                "the token endpoint issued a new refresh token, but {} could not be updated \
+                 ({e}); it keeps the previous one. Let the PHP user write that directory",
+                path.display()
+            ),
+        }
+    }
+    Ok(token)
+}
+
+/// The new refresh token in a successful answer, when there is one.
+fn rotated(body: &[u8]) -> Option<Secret> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let t = v.get("refresh_token")?.as_str()?.trim();
+    (!t.is_empty()).then(|| Secret::new(t))
 }
 
 /// `grant_type=client_credentials`, with the secret in the body (not in a Basic header: both
@@ -358,6 +481,11 @@ fn read_token(
         // Google's JWT grant has no client secret: its invalid_client means a bad key.
         if provider == Provider::Google && refusal == Refusal::WrongSecret {
             refusal = Refusal::BadKey;
+        }
+        // A refresh token that expired, was revoked or needs the user again (AADSTS70008,
+        // 700082, 50173; Google "Token has been expired or revoked."): only signing in helps.
+        if provider.delegated() && (error == "invalid_grant" || error == "interaction_required") {
+            refusal = Refusal::SignInAgain;
         }
         return Err(OAuthError::Endpoint {
             url: url.to_string(),
@@ -441,6 +569,7 @@ mod tests {
             key_file: None,
             user: "wiki@contoso.com".into(),
             cafile: None,
+            refresh_token_file: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The PHP functions: `smtp_send()`, `smtp_stats()`, `smtp_diagnose()`.
+//! The PHP functions: `smtp_send()`, `smtp_stats()`, `smtp_diagnose()`, `smtp_oauth_login()`.
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
@@ -111,6 +111,105 @@ pub fn smtp_diagnose(options: Option<&Zval>) -> PhpResult<ZBox<ZendHashTable>> {
     Ok(out)
 }
 
+/// Signs a mailbox in once for `smtp.oauth_provider=microsoft-delegated` (device code: prints
+/// the URL and the code, then waits) or `google-user` (prints the URL to open; the browser
+/// comes back to 127.0.0.1), and stores the refresh token in `smtp.oauth_refresh_token_file`.
+/// Command line only (bin/smtp-doctor oauth-login). `$options` as for `smtp_diagnose()` (the
+/// `oauth_*` settings may be named), plus `loopback_port`, `auth_url` and `wait` (seconds).
+/// Returns the file written.
+#[php_function]
+pub fn smtp_oauth_login(options: Option<&Zval>) -> PhpResult<String> {
+    const FUNC: &str = "smtp_oauth_login()";
+    if !zend::is_cli() {
+        return Err(ArgError::Type(format!(
+            "{FUNC} signs in interactively and runs on the command line only (smtp-doctor \
+             oauth-login)"
+        ))
+        .into());
+    }
+    let mut options = options_arg(options, "smtp_oauth_login", 1)?;
+    let mut take = |key: &str| {
+        options
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|i| options.remove(i).1)
+    };
+    let number = |v: Option<Value>, default: u64| match v {
+        Some(Value::Int(n)) => u64::try_from(n).unwrap_or(default),
+        Some(Value::Str(s)) => s.trim().parse().unwrap_or(default),
+        _ => default,
+    };
+    let port = u16::try_from(number(take("loopback_port"), 0)).unwrap_or(0);
+    let wait = std::time::Duration::from_secs(number(take("wait"), 300));
+    let auth_url = match take("auth_url") {
+        Some(Value::Str(u)) if !u.is_empty() => Some(u),
+        _ => None,
+    };
+    let fail = |e: &crate::error::Error| {
+        errors::throw(FUNC, e);
+        Ok(String::new())
+    };
+    let settings = match ini::settings_for(&options, Caller::Admin) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let Some(oauth) = settings.oauth.clone().filter(|o| o.provider.delegated()) else {
+        return fail(&crate::error::Error::Config(
+            "oauth-login is for smtp.oauth_provider=microsoft-delegated or google-user (set it, \
+             with smtp.oauth_client_id and smtp.oauth_refresh_token_file, in php.ini or as \
+             --oauth-provider=...)"
+                .into(),
+        ));
+    };
+    let limits = crate::oauth::Limits {
+        step: settings.timeout,
+        until: None,
+    };
+    let file = oauth
+        .refresh_token_file
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let done = if oauth.provider == crate::oauth::Provider::MicrosoftDelegated {
+        crate::oauth::login::device_code(&oauth, limits).and_then(|code| {
+            match &code.message {
+                Some(m) => ext_php_rs::php_println!("{}", m),
+                None => ext_php_rs::php_println!(
+                    "Open {} and enter the code {}",
+                    code.verification_uri,
+                    code.user_code
+                ),
+            }
+            ext_php_rs::php_println!("Sign in as {} there. Waiting...", oauth.user);
+            crate::oauth::login::device_code_finish(&oauth, &code, limits, &mut |_| {})
+        })
+    } else {
+        crate::oauth::login::loopback(
+            &oauth,
+            auth_url.as_deref(),
+            port,
+            wait,
+            limits,
+            &mut |url, port| {
+                ext_php_rs::php_println!(
+                    "Open this URL in a browser and sign in as {}:\n\n{}\n\nOn a headless \
+                     server, first run on your own computer:  ssh -L {}:127.0.0.1:{} \
+                     <this server>  (and open the URL there). Waiting up to {} s...",
+                    oauth.user,
+                    url,
+                    port,
+                    port,
+                    wait.as_secs()
+                );
+            },
+        )
+    };
+    match done {
+        Ok(()) => Ok(file),
+        Err(e) => fail(&crate::error::Error::Token(e)),
+    }
+}
+
 /// The pool's counters for this worker process.
 #[php_function]
 pub fn smtp_stats() -> PhpResult<ZBox<ZendHashTable>> {
@@ -150,6 +249,7 @@ pub fn declare_types() {
         ],
     );
     zend::narrow_parameter_types("smtp_diagnose", &[ARRAY | NULL]);
+    zend::narrow_parameter_types("smtp_oauth_login", &[ARRAY | NULL]);
 }
 
 /// Adds the functions to the module.
@@ -158,4 +258,5 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(smtp_send))
         .function(wrap_function!(smtp_stats))
         .function(wrap_function!(smtp_diagnose))
+        .function(wrap_function!(smtp_oauth_login))
 }

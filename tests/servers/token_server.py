@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """OAuth 2.0 token endpoint for php-smtp's tests: HTTPS on 127.0.0.1, acting as Microsoft's
 (POST /<tenant>/oauth2/v2.0/token, client credentials) and Google's (POST /token, JWT bearer
-grant with a service-account assertion). Prints exactly one line "READY <port>" once listening.
+grant with a service-account assertion), and for both the refresh_token grant of signed-in users
+(--refresh-token, --rotate: each use replaces the token and revokes the old one); Microsoft's
+device code flow (POST /<tenant>/oauth2/v2.0/devicecode, then the device_code grant: pending,
+slow_down, expired or denied as --device-* say) and Google's authorization_code grant of the
+loopback sign-in (--auth-code). Prints exactly one line "READY <port>" once listening.
 
 Standard library, plus the `cryptography` package for Google's RS256 signatures (imported only
 when --google-key or --make-google-key is used). See tests/servers/README.md.
@@ -22,6 +26,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MS_SCOPE = "https://outlook.office365.com/.default"
+MS_DELEGATED_SCOPE = "https://outlook.office.com/SMTP.Send offline_access"
+MS_COMMON_TENANTS = ("common", "consumers", "organizations")
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 GOOGLE_SCOPE = "https://mail.google.com/"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 MAX_BODY = 64 * 1024
@@ -86,6 +93,12 @@ def failure(name, ctx):
             401, "unauthorized_client",
             "Client is not allowed to get tokens this way, or not for the scopes asked."),
         "invalid_grant": lambda: google_error(400, "invalid_grant", "Invalid JWT Signature."),
+        "ms_refresh_expired": lambda: ms_error(
+            400, "invalid_grant", 700082,
+            "The refresh token has expired due to inactivity. The token was issued on "
+            "2026-01-01 and was inactive for 90.00:00:00."),
+        "google_refresh_revoked": lambda: google_error(
+            400, "invalid_grant", "Token has been expired or revoked."),
         "invalid_grant_sub": lambda: google_error(400, "invalid_grant", "Invalid email or User ID"),
         "invalid_grant_time": lambda: google_error(
             400, "invalid_grant",
@@ -109,7 +122,7 @@ def failure(name, ctx):
     raise ValueError(name)
 
 
-FAILURES = ("AADSTS7000215", "AADSTS7000222", "AADSTS700016", "AADSTS90002", "invalid_scope",
+FAILURES = ("ms_refresh_expired", "google_refresh_revoked", "AADSTS7000215", "AADSTS7000222", "AADSTS700016", "AADSTS90002", "invalid_scope",
             "google_invalid_scope", "unauthorized_client", "invalid_grant", "invalid_grant_sub",
             "invalid_grant_time", "http500", "http503", "http404", "no_token", "not_json")
 
@@ -125,6 +138,9 @@ class State:
         self.issued = 0
         self.by_client = {}
         self.refused = {}
+        self.refresh = set()
+        self.device = {}
+        self.codes = set()
         if directory:
             os.makedirs(directory, exist_ok=True)
             open(os.path.join(directory, "tokens"), "a").close()
@@ -153,6 +169,27 @@ class State:
                 self._write_counts()
                 with open(os.path.join(self.dir, "requests.log"), "a") as f:
                     f.write("%.3f %s %s\n" % (time.time(), client or "-", outcome))
+
+    def set_refresh(self, tokens):
+        """The refresh tokens valid now, one a line in DIR/refresh_tokens."""
+        with self.lock:
+            self.refresh = set(tokens)
+            if self.dir:
+                self._atomic("refresh_tokens", "".join(t + "\n" for t in sorted(self.refresh)))
+
+    def use_refresh(self, token, rotate):
+        """True when TOKEN is valid; with rotate, it is revoked and a new one returned."""
+        with self.lock:
+            if token not in self.refresh:
+                return False, None
+            if not rotate:
+                return True, None
+            new = "rt." + secrets.token_urlsafe(32)
+            self.refresh.discard(token)
+            self.refresh.add(new)
+            if self.dir:
+                self._atomic("refresh_tokens", "".join(t + "\n" for t in sorted(self.refresh)))
+            return True, new
 
     def add_token(self, token, valid_until):
         if not self.dir:
@@ -249,10 +286,18 @@ class Handler(BaseHTTPRequestHandler):
         form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         path = urllib.parse.urlsplit(self.path).path
         grant = form.get("grant_type", "")
-        if grant == "client_credentials":
+        if path.endswith("/oauth2/v2.0/devicecode"):
+            self.device_code(form, path)
+        elif grant == DEVICE_GRANT:
+            self.device_poll(form)
+        elif grant == "authorization_code":
+            self.authorization_code(form)
+        elif grant == "client_credentials":
             self.client_credentials(form, path)
         elif grant == JWT_GRANT:
             self.jwt_bearer(form, path)
+        elif grant == "refresh_token":
+            self.refresh_token(form, path)
         else:
             self.server.state.count(form.get("client_id", ""), False, "grant %s" % grant)
             self.answer(*failure_json(400, "unsupported_grant_type",
@@ -333,11 +378,119 @@ class Handler(BaseHTTPRequestHandler):
             return self.refuse(client, "unauthorized_client", ctx)
         self.issue(client, claims.get("scope"))
 
+    def refresh_token(self, form, path):
+        """A signed-in user's refresh token: Microsoft's shape (a tenant path, the delegated
+        scope) or Google's (/token, a client secret, no scope needed)."""
+        cfg = self.server.cfg
+        client = form.get("client_id", "")
+        parts = path.strip("/").split("/")
+        tenant = parts[0] if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] else None
+        ctx = {"client": client, "tenant": tenant or ""}
+        forced = self.forced_failure(ctx)
+        if forced:
+            return self.refuse(client, forced, ctx)
+        if tenant is None and path != "/token":
+            self.server.state.count(client, False, "unknown path %s" % path)
+            self.answer(404, "text/html", b"<html><body>Not Found</body></html>")
+            return
+        if tenant is not None and tenant != cfg.tenant and tenant not in MS_COMMON_TENANTS:
+            return self.refuse(client, "AADSTS90002", ctx)
+        if client not in cfg.clients:
+            return self.refuse(client, "AADSTS700016", ctx)
+        # A public client (--client ID=) has no secret; a confidential one must send it.
+        if cfg.clients[client] and form.get("client_secret") != cfg.clients[client]:
+            return self.refuse(client, "AADSTS7000215", ctx)
+        if tenant is not None and form.get("scope") != MS_DELEGATED_SCOPE:
+            return self.refuse(client, "invalid_scope", ctx)
+        ok, new = self.server.state.use_refresh(form.get("refresh_token", ""), cfg.rotate)
+        if not ok:
+            return self.refuse(client, "ms_refresh_expired" if tenant else "google_refresh_revoked", ctx)
+        self.issue(client, form.get("scope"), refresh=new)
+
+    def new_refresh(self):
+        token = "rt." + secrets.token_urlsafe(32)
+        state = self.server.state
+        state.set_refresh(state.refresh | {token})
+        return token
+
+    def device_code(self, form, path):
+        cfg = self.server.cfg
+        client = form.get("client_id", "")
+        tenant = path.strip("/").split("/")[0]
+        ctx = {"client": client, "tenant": tenant}
+        if tenant != cfg.tenant and tenant not in MS_COMMON_TENANTS:
+            return self.refuse(client, "AADSTS90002", ctx)
+        if client not in cfg.clients:
+            return self.refuse(client, "AADSTS700016", ctx)
+        if form.get("scope") != MS_DELEGATED_SCOPE:
+            return self.refuse(client, "invalid_scope", ctx)
+        code = "dc." + secrets.token_urlsafe(24)
+        user_code = "TEST-%04d" % (secrets.randbelow(10000))
+        with self.server.lock:
+            self.server.state.device[code] = {"polls": 0, "client": client}
+        self.server.state.count(client, False, "device code %s" % user_code)
+        uri = "https://microsoft.example/devicelogin"
+        self.answer(200, "application/json", json.dumps({
+            "device_code": code, "user_code": user_code, "verification_uri": uri,
+            "expires_in": cfg.device_expires_in, "interval": 1,
+            "message": "To sign in, use a web browser to open the page %s and enter the code %s "
+                       "to authenticate." % (uri, user_code)}).encode())
+
+    def device_poll(self, form):
+        """--device-pending N answers authorization_pending N times (the second one
+        slow_down with --device-slow-down), then --device-outcome."""
+        cfg = self.server.cfg
+        client = form.get("client_id", "")
+        with self.server.lock:
+            d = self.server.state.device.get(form.get("device_code", ""))
+            if d is not None:
+                d["polls"] += 1
+                polls = d["polls"]
+        if d is None or d["client"] != client:
+            self.server.state.count(client, False, "device poll: unknown code")
+            return self.answer(*failure_json(400, "invalid_grant", "unknown device code"))
+        if polls <= cfg.device_pending:
+            kind = "slow_down" if cfg.device_slow_down and polls == 2 else "authorization_pending"
+            self.server.state.count(client, False, "device poll %d: %s" % (polls, kind))
+            return self.answer(*failure_json(400, kind, "AADSTS70016: OAuth 2.0 device flow "
+                                             "error. Authorization is pending."))
+        if cfg.device_outcome == "expired":
+            self.server.state.count(client, False, "device poll: expired_token")
+            return self.answer(*failure_json(400, "expired_token", "AADSTS70020: The provided "
+                                             "value for the input parameter 'device_code' is "
+                                             "not valid. Device codes are valid for 15 minutes."))
+        if cfg.device_outcome == "denied":
+            self.server.state.count(client, False, "device poll: access_denied")
+            return self.answer(*failure_json(400, "access_denied", "AADSTS70000: the user "
+                                             "declined"))
+        with self.server.lock:
+            self.server.state.device.pop(form.get("device_code", ""), None)
+        self.issue(client, MS_DELEGATED_SCOPE, refresh=self.new_refresh())
+
+    def authorization_code(self, form):
+        """Google's loopback sign-in: a code from --auth-code (once), the client secret, a
+        loopback redirect_uri and a PKCE verifier."""
+        cfg = self.server.cfg
+        client = form.get("client_id", "")
+        ctx = {"client": client}
+        if client not in cfg.clients or form.get("client_secret") != cfg.clients[client]:
+            return self.refuse(client, "unauthorized_client", ctx)
+        redirect = form.get("redirect_uri", "")
+        verifier = form.get("code_verifier", "")
+        with self.server.lock:
+            ok = form.get("code") in self.server.state.codes
+            self.server.state.codes.discard(form.get("code"))
+        if (not ok or not redirect.startswith("http://127.0.0.1:")
+                or not 43 <= len(verifier) <= 128):
+            self.server.state.count(client, False, "authorization_code refused")
+            return self.answer(*failure_json(400, "invalid_grant", "Bad Request"))
+        self.issue(client, GOOGLE_SCOPE, refresh=self.new_refresh())
+
     def refuse(self, client, name, ctx):
         self.server.state.count(client, False, name)
         self.answer(*failure(name, ctx))
 
-    def issue(self, client, scope):
+    def issue(self, client, scope, refresh=None):
         cfg = self.server.cfg
         token = "tok." + secrets.token_urlsafe(24)
         filler = cfg.token_bytes - len(token) - 1
@@ -352,6 +505,8 @@ class Handler(BaseHTTPRequestHandler):
                 "ext_expires_in": cfg.expires_in, "access_token": token}
         if scope:
             body["scope"] = scope
+        if refresh:
+            body["refresh_token"] = refresh
         self.answer(200, "application/json; charset=utf-8", json.dumps(body).encode())
 
     # --- output ----------------------------------------------------------------------------
@@ -454,6 +609,18 @@ def parse_args(argv):
     p.add_argument("--token-bytes", type=int, default=2600)
     p.add_argument("--revoke-after", type=float, metavar="S",
                    help="tokens stop being valid (in the tokens file) S seconds after issue")
+    p.add_argument("--refresh-token", action="append", default=[], metavar="TOKEN",
+                   help="a refresh token valid at start (repeatable; DIR/refresh_tokens lists the valid ones)")
+    p.add_argument("--rotate", action="store_true",
+                   help="each refresh returns a new refresh token and revokes the one used")
+    p.add_argument("--device-pending", type=int, default=2, metavar="N",
+                   help="device code polls answered authorization_pending before the outcome")
+    p.add_argument("--device-slow-down", action="store_true",
+                   help="the second pending poll is answered slow_down")
+    p.add_argument("--device-outcome", choices=("ok", "expired", "denied"), default="ok")
+    p.add_argument("--device-expires-in", type=int, default=900)
+    p.add_argument("--auth-code", action="append", default=[], metavar="CODE",
+                   help="an authorization code the loopback sign-in may exchange (once)")
     p.add_argument("--fail", choices=FAILURES, help="answer every request with this error")
     p.add_argument("--fail-first", type=int, default=0, metavar="N",
                    help="--fail only the first N requests (0 = all)")
@@ -496,6 +663,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         server = Server(cfg, State(cfg.state))
+        server.state.set_refresh(cfg.refresh_token)
+        server.state.codes = set(cfg.auth_code)
     except Exception as e:
         sys.stderr.write("token_server: cannot start: %s\n" % e)
         return 1
