@@ -49,7 +49,9 @@ fn still_good(conn: &mut Connection, s: &Settings, budget: &Budget) -> bool {
 /// body in time is not a dead kept connection: the same upload would only stall again.
 fn retry_is_safe(e: &Error, sent_before: u32, conn: &Connection) -> bool {
     let connection_failed = match e {
-        Error::Rejected { reply, .. } => reply.code == 421,
+        // A provider's quota said with a 421 (too fast, too much today) is no dead connection:
+        // a new one would only be refused again.
+        Error::Rejected { reply, .. } => reply.code == 421 && crate::error::quota(reply).is_none(),
         Error::Timeout {
             stage: Stage::Message,
             ..
