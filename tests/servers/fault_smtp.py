@@ -825,6 +825,9 @@ class Session:
             self.reset_txn()
         if 200 <= code < 300:
             self.msgs_accepted += 1
+            if self.cfg.close_after is not None and self.msgs_accepted >= self.cfg.close_after:
+                # The session's last message: closed without a word, right behind its reply.
+                raise CloseNow()
 
 
 # ----------------------------------------------------------------------------------------
@@ -945,6 +948,8 @@ def parse_args(argv):
                    help="right after the reply to VERB, also send TEXT (unsolicited)")
     p.add_argument("--rcpt-limit", type=int)
     p.add_argument("--max-messages", type=int)
+    p.add_argument("--close-after", type=int, metavar="N",
+                   help="close the connection right after accepting its N-th message")
     p.add_argument("--max-connections", type=int,
                    help="refuse a connection over N at once with Postfix's 421 (peak in DIR/peak)")
     p.add_argument("--idle-close", type=float, metavar="SECONDS")
