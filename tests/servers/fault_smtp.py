@@ -873,6 +873,10 @@ class Server:
                 log("accept failed: %s" % e)
                 time.sleep(0.05)
                 continue
+            if self.cfg.nodelay:
+                # Each reply is its own write: without this, Nagle holds the second reply of
+                # a pipelined group until the client's delayed ACK (~40 ms) of the first.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.count += 1
                 n = self.count
@@ -948,6 +952,8 @@ def parse_args(argv):
                    help="right after the reply to VERB, also send TEXT (unsolicited)")
     p.add_argument("--rcpt-limit", type=int)
     p.add_argument("--max-messages", type=int)
+    p.add_argument("--nodelay", action="store_true",
+                   help="TCP_NODELAY on every connection (for timing: bench/run.sh)")
     p.add_argument("--close-after", type=int, metavar="N",
                    help="close the connection right after accepting its N-th message")
     p.add_argument("--max-connections", type=int,
