@@ -117,8 +117,8 @@ struct Pool {
     /// The fork generation these connections belong to (`fork::generation`).
     generation: u64,
     cache: Cache,
-    /// The server that took the last message.
-    last_server: Option<String>,
+    /// The server that took the last message (`host`, `port`).
+    last_server: Option<(String, u16)>,
     /// What earlier connections learnt about each server.
     facts: Vec<(Key, Facts)>,
     /// Per server (`host:port`, whatever the account): the most messages a session of its
@@ -221,7 +221,11 @@ pub fn stats() -> Stats {
 
 /// The server that took the last message (`host:port`), for `smtp_stats()` and phpinfo.
 pub fn last_server() -> Option<String> {
-    with_pool(|p| p.last_server.clone())
+    with_pool(|p| {
+        p.last_server
+            .as_ref()
+            .map(|(h, port)| format!("{h}:{port}"))
+    })
 }
 
 /// Closes every kept connection politely (module shutdown). A forked child that never sent
