@@ -5,16 +5,18 @@
 //
 // Sends up to N small messages (one call per message, same From/To/subject/body), stopping
 // early once BUDGET_SECONDS have passed, and prints one JSON line on stdout:
-//   {"case":..,"sent":..,"failed":..,"seconds":..,"cpu_seconds":..,"peak":..,"error":..,"stats":..}
+//   {"case":..,"sent":..,"failed":..,"seconds":..,"cpu_seconds":..,"latency_ms":{p50,p90,p99,max},
+//    "peak":..,"error":..,"stats":..}
 // "seconds" covers the send loop only (first connection included; library loading, object
 // set-up outside the loop and the final QUIT excluded); "cpu_seconds" is this process's user +
-// system CPU time over the same loop (getrusage). Failures are counted, never hidden:
+// system CPU time over the same loop (getrusage); "latency_ms" the nearest-rank percentiles of
+// the time each call took. Failures are counted, never hidden:
 // the first error message is reported.
 //
 // The extension cases expect the extension loaded and, for ext-mail, smtp.host/smtp.port/
 // smtp.override_mail (and smtp.auth/username/password/cafile for a TLS server) set on the
 // command line (bench/run.sh does that). Suffixes of the extension cases (-nopool, -nochunk,
-// -smtps) only name the ini flags run.sh adds; the PHP code is that of ext-mail / ext-smtp_send.
+// -smtps, -max100) only name the ini flags run.sh adds; the PHP code is that of ext-mail / ext-smtp_send.
 //
 // Environment (all optional; the defaults are smtp-sink's: no TLS, no AUTH):
 //   BENCH_TO       recipient (default sink@example.net)
@@ -398,7 +400,7 @@ $cases['raw-pipelined'] = $raw(true);
 $cases['raw-pipelined-nochunk'] = $raw(false);
 
 // ext-mail-nopool-nochunk is ext-mail with other ini flags (run.sh sets them).
-$code = preg_match('/^(ext-mail|ext-smtp_send)(-nopool|-nochunk|-smtps)*$/', $case, $m) ? $m[1] : $case;
+$code = preg_match('/^(ext-mail|ext-smtp_send)(-nopool|-nochunk|-smtps|-max100)*$/', $case, $m) ? $m[1] : $case;
 if (!isset($cases[$code])) {
     fwrite(STDERR, "bench: unknown case '$case'; known: " . implode(', ', array_keys($cases))
         . " (ext-mail and ext-smtp_send also with -nopool, -nochunk, -smtps)\n");
@@ -417,8 +419,13 @@ try {
 $ru0 = getrusage();
 $t0 = hrtime(true);
 $elapsed = 0;
+// What each call took (ns), failed ones included: a reconnect or a stall is what one user
+// waits for, and an average hides it.
+$lat = [];
 for ($i = 0; $i < $n; $i++) {
+    $ts = hrtime(true);
     $r = $sendOne($state, $i);
+    $lat[] = hrtime(true) - $ts;
     if ($r === true) {
         $sent++;
     } else {
@@ -431,6 +438,13 @@ for ($i = 0; $i < $n; $i++) {
 }
 $seconds = $elapsed / 1e9;
 $ru1 = getrusage();
+// Nearest-rank percentiles of the per-call times, in ms.
+sort($lat);
+$pct = function (float $p) use ($lat): ?float {
+    $k = count($lat);
+    return $k === 0 ? null : round($lat[max(0, (int)ceil($p * $k) - 1)] / 1e6, 3);
+};
+$latency = ['p50' => $pct(0.50), 'p90' => $pct(0.90), 'p99' => $pct(0.99), 'max' => $pct(1.0)];
 $cpu = fn(array $r, string $k) => $r["ru_{$k}.tv_sec"] + $r["ru_{$k}.tv_usec"] / 1e6;
 $cpuSeconds = ($cpu($ru1, 'utime') - $cpu($ru0, 'utime')) + ($cpu($ru1, 'stime') - $cpu($ru0, 'stime'));
 
@@ -447,6 +461,7 @@ echo json_encode([
     'failed' => $failed,
     'seconds' => round($seconds, 6),
     'cpu_seconds' => round($cpuSeconds, 6),
+    'latency_ms' => $latency,
     'peak' => memory_get_peak_usage(true),
     'peak_used' => memory_get_peak_usage(false),
     'error' => $firstError,

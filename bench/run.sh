@@ -22,6 +22,9 @@
 #   4. callgrind (if valgrind is installed, BENCH_CALLGRIND=0 skips it): user-space
 #      instructions per message of ext-mail, ext-smtp_send and raw-pipelined, which unlike
 #      msgs/s on loopback does not depend on the machine's scheduling.
+#   4b. session limit (BENCH_SESSION=0 skips it): tests/servers/fault_smtp.py ending every
+#      session as Amazon SES does (421 to the MAIL after BENCH_SESSION_LIMIT messages, 350),
+#      BENCH_SESSION_N mails per case on loopback and through the proxy, counted by the server.
 #   5. Postfix (as root): tests/servers/postfix.py in /dev/shm, STARTTLS + AUTH on its
 #      submission port, implicit TLS on its smtps port; sanity (3 mails per case through the
 #      2 ms proxy into its Maildir), then every Postfix case through the proxy at each of
@@ -52,6 +55,10 @@ PF_RTTS=${BENCH_PF_RTTS:-2 20}
 PF_CAPTURE_N=${BENCH_PF_CAPTURE_N:-10}
 PF_ALL_CASES="ext-mail ext-mail-nochunk ext-mail-nopool ext-mail-nopool-nochunk ext-mail-nopool-smtps ext-smtp_send ext-smtp_send-nochunk ext-smtp_send-nopool ext-smtp_send-nopool-nochunk pear-mediawiki pear-tuned phpmailer-nodelay symfony-nodelay raw-pipelined raw-pipelined-nochunk"
 PF_CASES=${BENCH_PF_CASES:-$PF_ALL_CASES}
+SESSION=${BENCH_SESSION:-1}
+SESSION_LIMIT=${BENCH_SESSION_LIMIT:-350}
+SESSION_N=${BENCH_SESSION_N:-1000}
+SESSION_CASES=${BENCH_SESSION_CASES:-ext-mail ext-mail-max100}
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -221,6 +228,7 @@ run_case() {
     [[ $c == ext-mail* ]] && extra+=(-d smtp.override_mail=1)
     [[ $c == *-nopool* ]] && extra+=(-d smtp.pool=0)
     [[ $c == *-nochunk* ]] && extra+=(-d smtp.chunking=off)
+    [[ $c == *-max100* ]] && extra+=(-d smtp.pool_max_messages=100)
     if ((${#pf_login[@]})); then
         env=("${pf_login[@]}" BENCH_TLS=starttls)
         if [[ $c == *-smtps ]]; then
@@ -370,6 +378,62 @@ if ((SINK)) && [[ ${BENCH_CALLGRIND:-1} != 0 ]] && command -v valgrind >/dev/nul
     done
 fi
 
+# ---------------------------------------------------------------- 4b. session limit
+# A server that ends every session itself after SESSION_LIMIT messages (Amazon SES: ~350),
+# as tests/servers/fault_smtp.py --max-messages does: "421 4.7.0" to the next MAIL, then it
+# closes. The extension meets it once per worker, retries that mail on a new connection, and
+# then ends its sessions before the limit; ext-mail-max100 is smtp.pool_max_messages=100.
+# The server's count: the messages it recorded as accepted.
+session_info=
+if ((SESSION)); then
+    say "session limit: fault_smtp.py --max-messages $SESSION_LIMIT, $SESSION_N mails per case"
+    python3 "$root/tests/servers/fault_smtp.py" --record "$work/fault" --max-messages "$SESSION_LIMIT" \
+        --nodelay --chunking --lifetime 3600 >"$work/fault.ready" 2>"$work/fault.err" &
+    pids+=($!)
+    for _ in $(seq 100); do
+        [[ -s $work/fault.ready ]] && break
+        sleep 0.05
+    done
+    fault_port=$(sed -n 's/^READY //p' "$work/fault.ready")
+    [[ -n $fault_port ]] || die "tests/servers/fault_smtp.py did not start: $(cat "$work/fault.err")"
+    session_proxy_log=$work/proxy-session.log
+    start_calibrated_proxy "$fault_port" "$RTT_MS" "$session_proxy_log"
+    session_rtt_port=$proxy_port
+    session_info="fault_smtp.py --max-messages $SESSION_LIMIT; RTT phase through the proxy: NOOP round trip $measured, proxy set to ${proxy_delay} ms each way"
+    fault_accepted() { # the server's count of accepted messages (its recorded replies)
+        cat "$work"/fault/*.json 2>/dev/null | grep -c '"reply": *2[0-9][0-9]' || true
+    }
+    fault_421s() {
+        cat "$work/fault/transcript.log" 2>/dev/null | grep -c ' S: 421' || true
+    }
+    for phase in session-loopback session-rtt; do
+        port=$fault_port
+        [[ $phase == session-rtt ]] && port=$session_rtt_port
+        for c in $SESSION_CASES; do
+            before=$(fault_accepted)
+            refused_before=$(fault_421s)
+            from=$(($(lines_of "$session_proxy_log") + 1))
+            run_case "$c" "$SESSION_N" "$port" 60
+            out=$(case_json)
+            sent=$(json_field "$out" sent)
+            delta=0
+            for _ in $(seq 40); do
+                delta=$(($(fault_accepted) - before))
+                ((delta >= sent)) && break
+                sleep 0.05
+            done
+            conns='{}'
+            [[ $phase == session-rtt ]] && conns=$(python3 "$bench/proxylog.py" "$session_proxy_log" --from "$from")
+            rss=n/a
+            [[ -s $work/rss ]] && rss=$(tail -n1 "$work/rss" | tr -dc 0-9)
+            out=$(python3 -c 'import json, sys; j = json.loads(sys.argv[1]); j["refused_421"] = int(sys.argv[2]); print(json.dumps(j, separators=(",", ":")))' \
+                "$out" "$(($(fault_421s) - refused_before))")
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$phase" "$c" "${rss:-n/a}" "$delta" "$out" "$conns" >>"$results"
+            say "  $phase $c: $(case_summary "$out"), the server accepted $delta"
+        done
+    done
+fi
+
 # ---------------------------------------------------------------- 5. Postfix, TLS + AUTH
 # A private Postfix 3.7 (tests/servers/postfix.py) in /dev/shm, so that its queue files'
 # fsync() costs nothing: on this machine's disk it cost 3.6 ms a message, more than the 2 ms
@@ -501,14 +565,14 @@ fi
 
 report_rc=0
 cmdline="bench/run.sh${1:+ $1}"
-for v in BENCH_BUDGET BENCH_RTT_MS BENCH_CASES BENCH_REPEAT BENCH_SINK BENCH_POSTFIX BENCH_PF_N BENCH_PF_BUDGET BENCH_PF_RTTS BENCH_PF_CASES BENCH_CALLGRIND; do
+for v in BENCH_BUDGET BENCH_RTT_MS BENCH_CASES BENCH_REPEAT BENCH_SINK BENCH_POSTFIX BENCH_PF_N BENCH_PF_BUDGET BENCH_PF_RTTS BENCH_PF_CASES BENCH_CALLGRIND BENCH_SESSION BENCH_SESSION_LIMIT BENCH_SESSION_N BENCH_SESSION_CASES; do
     [[ -n ${!v:-} ]] && cmdline="$v=\"${!v}\" $cmdline"
 done
 python3 "$bench/report.py" "$results" "$bench/results.md" --n "$N" --budget "$BUDGET" --rtt-ms "$RTT_MS" \
     --repeat "$REPEAT" --instr "$instr" --measured-rtt "$sink_measured, proxy set to ${sink_delay} ms each way" --ext-info "$ext_info" \
     --php-flags "php -n -d extension=ctype -d extension=iconv -d extension=mbstring -d extension=target/release/libsmtp.so" \
     --command "$cmdline" --pf-n "$PF_N" --pf-budget "$PF_BUDGET" --pf-rtts "${pf_rtts[*]:-}" \
-    --pf-version "${pf_version:-}" || report_rc=$?
+    --pf-version "${pf_version:-}" --session-info "$session_info" || report_rc=$?
 rc=0
 case $report_rc in
 0) say "wrote bench/results.md" ;;

@@ -1,5 +1,5 @@
 --TEST--
-Pool: a server limit of one message per connection (--max-messages 1): the pool re-connects; both messages arrive once each
+Pool: a server limit of one message per connection (--max-messages 1): the pool re-connects; both messages arrive once each; the first 421 teaches the pool the limit, so the third goes on a new connection without one
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -26,5 +26,5 @@ echo "opened {$s['connections_opened']}, retries {$s['retries']}, sent {$s['mess
 ?>
 --EXPECT--
 3 message(s): First@1, Second@2, Third@3
-421 replies: 2
-opened 3, retries 2, sent 3, failures 0
+421 replies: 1
+opened 3, retries 1, sent 3, failures 0

@@ -85,7 +85,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("pool", "1", Scope::Request),
     setting("pool_ping_after", "5", Scope::Request),
     setting("pool_idle_timeout", "30", Scope::Request),
-    setting("pool_max_messages", "100", Scope::Request),
+    setting("pool_max_messages", "0", Scope::Request),
 ];
 
 pub fn find(name: &str) -> Option<&'static IniSetting> {
@@ -197,7 +197,8 @@ pub struct PoolSettings {
     pub ping_after: Duration,
     /// A connection idle longer than this is closed instead of reused.
     pub idle_timeout: Duration,
-    /// A connection that carried this many messages is replaced by a new one.
+    /// A connection that carried this many messages is replaced by a new one; 0 = no limit of
+    /// our own (a server's own session limit is learnt by the pool when it ends a session).
     pub max_messages: u32,
     /// At most this many kept connections per process (the least recently used goes first).
     pub size: usize,
@@ -380,7 +381,7 @@ impl Settings {
                 max_messages: match parse_seconds(
                     "pool_max_messages",
                     get("pool_max_messages"),
-                    1.0,
+                    0.0,
                 )? {
                     d if d.subsec_nanos() == 0 => d.as_secs().min(u64::from(u32::MAX)) as u32,
                     _ => {

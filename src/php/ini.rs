@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CStr, CString};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
 use ext_php_rs::flags::IniEntryPermission;
@@ -44,13 +45,45 @@ fn admin_value(name: &str) -> Option<String> {
         .or_else(|| PROCESS.lock().get(name).cloned())
 }
 
+/// Counts changes of any `smtp.*` value and of the administrator's record of them. Every change
+/// of an entry goes through its `on_modify` handler (php.ini, FPM's values, `.user.ini`,
+/// `ini_set()`, `ini_restore()`, the reset at the end of a request), and the administrator's
+/// values change only there and at the end of a request: while this count holds still, the
+/// settings resolved from them are what they were.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+fn changed() {
+    CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
+/// The last call's resolved settings, and what they were resolved from.
+struct Memo {
+    changes: u64,
+    caller: Caller,
+    options: Vec<(String, Value)>,
+    /// The system host name, when `idhost` or `localhost` may be it (looked up per call).
+    hostname: Option<String>,
+    settings: Settings,
+}
+
+thread_local! {
+    /// Per thread: under ZTS each thread has its own ini values.
+    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+}
+
 /// After each request: the administrator's values for that request are gone, even one a
 /// script's `ini_restore()` took out of PHP's list of changed entries, which PHP then does not
 /// set back at the end (Apache's `php_value` is applied at activation without locking the
 /// entry; `php_admin_value` and php.ini `[PATH=]` lock it, so there ini_restore() is refused).
 pub extern "C" fn end_request() -> i32 {
     zend::guard("the end of a request", 0, || {
-        ACTIVATED.with(|a| a.borrow_mut().clear());
+        ACTIVATED.with(|a| {
+            let mut a = a.borrow_mut();
+            if !a.is_empty() {
+                a.clear();
+                changed();
+            }
+        });
         0
     })
 }
@@ -120,7 +153,59 @@ pub fn settings(options: &[(String, Value)]) -> Result<Settings, Error> {
 }
 
 /// As `settings`, for the given caller.
+///
+/// Resolving reads every `smtp.*` value, parses and checks them (about 40,000 instructions a
+/// call, a third of a pooled `mail()`): a script's call with the same options, while no value
+/// changed, gets the last call's settings again. Not kept: what reads a file or the
+/// environment at each call (`*_file`, `*_env` secrets) and the command line's calls.
 pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Settings, Error> {
+    let changes = CHANGES.load(Ordering::Acquire);
+    if caller == Caller::Script {
+        let hit = MEMO.with(|m| {
+            m.borrow()
+                .as_ref()
+                .filter(|m| m.changes == changes && m.caller == caller && m.options == options)
+                .filter(|m| {
+                    m.hostname
+                        .as_ref()
+                        .is_none_or(|h| *h == config::system_hostname())
+                })
+                .map(|m| m.settings.clone())
+        });
+        if let Some(settings) = hit {
+            return Ok(settings);
+        }
+    }
+    let (settings, reads_secrets) = resolve(options, caller);
+    let settings = settings?;
+    if caller == Caller::Script && !reads_secrets {
+        let hostname = config::system_hostname();
+        let hostname =
+            (settings.idhost == hostname || settings.localhost == hostname).then_some(hostname);
+        MEMO.with(|m| {
+            *m.borrow_mut() = Some(Memo {
+                changes,
+                caller,
+                options: options.to_vec(),
+                hostname,
+                settings: settings.clone(),
+            })
+        });
+    }
+    Ok(settings)
+}
+
+/// Where a secret is read from a file or the environment at each resolution.
+const SECRET_SOURCES: &[&str] = &[
+    "password_file",
+    "password_env",
+    "oauth_client_secret_file",
+    "oauth_client_secret_env",
+];
+
+/// The settings from the ini values and `options`, and whether resolving them read a secret's
+/// file or variable (then they are not kept for the next call).
+fn resolve(options: &[(String, Value)], caller: Caller) -> (Result<Settings, Error>, bool) {
     zend::with_ini(|get| {
         struct Reader<'a>(&'a dyn Fn(&str, bool) -> Option<String>);
         impl config::Ini for Reader<'_> {
@@ -136,7 +221,17 @@ pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Setti
                 admin_value(name)
             }
         }
-        Settings::resolve_for(&Reader(get), options, caller)
+        let reader = Reader(get);
+        let reads_secrets = SECRET_SOURCES.iter().any(|name| {
+            config::Ini::get(&reader, name).is_some_and(|v| !v.trim().is_empty())
+                || options
+                    .iter()
+                    .any(|(k, v)| k.eq_ignore_ascii_case(name) && *v != Value::Null)
+        });
+        (
+            Settings::resolve_for(&reader, options, caller),
+            reads_secrets,
+        )
     })
 }
 
@@ -159,6 +254,7 @@ unsafe extern "C" fn on_modify(
         let (Some(change), Some(stage)) = (change, IniStage::from_raw(stage)) else {
             return SUCCESS;
         };
+        changed();
         let full = change.name.clone();
         let name = full.strip_prefix("smtp.").unwrap_or(&full);
         if record(name, change, stage) {

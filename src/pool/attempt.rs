@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::slots::{self, Slot};
-use super::{count, put_back, remembered, with_pool, Key};
+use super::{count, learn_session_limit, put_back, remembered, with_pool, Key};
 use crate::config::Settings;
 use crate::error::{Error, Limit, Outcome, Result, Stage};
 use crate::message::Prepared;
@@ -20,19 +20,23 @@ const NOOP_LIMIT: Duration = Duration::from_secs(2);
 
 /// Whether a kept connection can take the next message: nothing arrived while it was idle,
 /// and, after `ping_after`, it answers NOOP within its own short limit.
-fn still_good(conn: &mut Connection, s: &Settings, budget: &Budget) -> bool {
+fn still_good(conn: &mut Connection, key: &Key, s: &Settings, budget: &Budget) -> bool {
+    let recent = conn.last_used.elapsed() <= s.pool.ping_after;
     match conn.idle_state() {
         Idle::Quiet => {}
         Idle::Input => {
+            // Mostly an idle timeout's 421 or 451 (Postfix, SES): a limit of time, not of
+            // messages, so nothing is learnt from it.
             log::debug!("the server sent something on the kept connection while it was idle; opening a new one");
             return false;
         }
         Idle::Closed => {
             log::debug!("the server closed the kept connection; opening a new one");
+            ended_by_server(conn, key, recent);
             return false;
         }
     }
-    if conn.last_used.elapsed() <= s.pool.ping_after {
+    if recent {
         return true;
     }
     match conn.noop(&budget.with_step(NOOP_LIMIT)) {
@@ -41,6 +45,15 @@ fn still_good(conn: &mut Connection, s: &Settings, budget: &Budget) -> bool {
             log::debug!("the kept connection failed its check ({e}); opening a new one");
             false
         }
+    }
+}
+
+/// The server closed a kept session without a word while it was idle. Soon after its last
+/// message, that is most likely its limit of messages a session (as Amazon SES ends one after
+/// ~350); after a long idle, an idle timeout, which says nothing of a limit.
+fn ended_by_server(conn: &Connection, key: &Key, recent: bool) {
+    if recent {
+        learn_session_limit(key, conn.messages);
     }
 }
 
@@ -82,7 +95,7 @@ pub(super) fn send_to(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<(
             let (mut conn, slot) = (kept.conn, kept.slot);
             conn.apply(s);
             conn.facts = remembered(&key);
-            if still_good(&mut conn, s, budget) {
+            if still_good(&mut conn, &key, s, budget) {
                 let before = (conn.messages, conn.facts);
                 match conn.send(msg, budget) {
                     Ok(()) => {
@@ -92,6 +105,10 @@ pub(super) fn send_to(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<(
                     }
                     Err(e) if retry_is_safe(&e, before.0, &conn) => {
                         log::debug!("the kept connection failed before the message could have been accepted ({e}); retrying on a new one");
+                        if e.stage() == Some(Stage::MailFrom) {
+                            // The server ended the session at the start of a transaction.
+                            learn_session_limit(&key, before.0);
+                        }
                         count(|st| st.retries += 1);
                         drop(conn);
                         spare = slot;

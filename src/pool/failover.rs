@@ -26,8 +26,14 @@ pub(super) fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Re
         let mut last: Option<Error> = None;
         let mut all_limits = true;
         for (i, server) in s.servers.iter().enumerate() {
-            let on = s.on(server);
-            let on = if s.servers.len() == 1 { s } else { &on };
+            // One server (the common case): the settings as they are, not a copy per mail.
+            let owned;
+            let on = if s.servers.len() == 1 {
+                s
+            } else {
+                owned = s.on(server);
+                &owned
+            };
             let mut result = attempt::send_to(on, msg, budget);
             if let Err(e) = &result {
                 // Our own idle connections count against the server's limit too: give them
@@ -47,8 +53,10 @@ pub(super) fn send_anywhere(s: &Settings, msg: &Prepared, budget: &Budget) -> Re
             }
             match result {
                 Ok(()) => {
-                    let endpoint = on.endpoint();
-                    with_pool(|p| p.last_server = Some(endpoint));
+                    with_pool(|p| match &p.last_server {
+                        Some((host, port)) if *port == on.port && *host == on.host => {}
+                        _ => p.last_server = Some((on.host.clone(), on.port)),
+                    });
                     return Ok(());
                 }
                 Err(e) if e.fails_over() && !budget.exhausted() => {

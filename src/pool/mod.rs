@@ -117,10 +117,14 @@ struct Pool {
     /// The fork generation these connections belong to (`fork::generation`).
     generation: u64,
     cache: Cache,
-    /// The server that took the last message.
-    last_server: Option<String>,
+    /// The server that took the last message (`host`, `port`).
+    last_server: Option<(String, u16)>,
     /// What earlier connections learnt about each server.
     facts: Vec<(Key, Facts)>,
+    /// Per server (`host:port`, whatever the account): the most messages a session of its
+    /// carried before the server ended it. Later sessions end (QUIT) once they carried that
+    /// many, before the server would refuse the next MAIL.
+    session_limits: Vec<(String, u16, u32)>,
     stats: Stats,
 }
 
@@ -131,6 +135,7 @@ impl Pool {
             cache: Cache::new(),
             last_server: None,
             facts: Vec::new(),
+            session_limits: Vec::new(),
             stats: NO_STATS,
         }
     }
@@ -216,7 +221,11 @@ pub fn stats() -> Stats {
 
 /// The server that took the last message (`host:port`), for `smtp_stats()` and phpinfo.
 pub fn last_server() -> Option<String> {
-    with_pool(|p| p.last_server.clone())
+    with_pool(|p| {
+        p.last_server
+            .as_ref()
+            .map(|(h, port)| format!("{h}:{port}"))
+    })
 }
 
 /// Closes every kept connection politely (module shutdown). A forked child that never sent
@@ -260,11 +269,46 @@ fn remembered(key: &Key) -> Facts {
     })
 }
 
+/// The server of `key` ended a session itself after it carried `messages` (a 421 to the next
+/// MAIL, or a close): remembered for this worker, so that later sessions end before that.
+///
+/// The largest count seen wins: a session that ended early for another reason (a restart, an
+/// idle close) must not make every later session short; a limit that really went down costs
+/// one safe retry per session, as it did before anything was learnt.
+fn learn_session_limit(key: &Key, messages: u32) {
+    if messages == 0 {
+        return;
+    }
+    with_pool(|p| {
+        match p
+            .session_limits
+            .iter_mut()
+            .find(|(h, port, _)| key.is_server(h, *port))
+        {
+            Some((_, _, n)) => *n = (*n).max(messages),
+            None => p
+                .session_limits
+                .push((key.host.clone(), key.port, messages)),
+        }
+    });
+    log::debug!(
+        "{}:{} ended the session after {messages} messages; later sessions end before that",
+        key.host,
+        key.port
+    );
+}
+
 /// After a send: keeps the connection for the next one when it can carry it, else closes it.
 fn put_back(key: Key, conn: Connection, slot: Option<Slot>, s: &Settings) {
-    with_pool(|p| match p.facts.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, f)) => *f = conn.facts,
-        None => p.facts.push((key.clone(), conn.facts)),
+    let server_limit = with_pool(|p| {
+        match p.facts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, f)) => *f = conn.facts,
+            None => p.facts.push((key.clone(), conn.facts)),
+        }
+        p.session_limits
+            .iter()
+            .find(|(h, port, _)| key.is_server(h, *port))
+            .map(|(_, _, n)| *n)
     });
     if !conn.is_reusable() {
         // Out of step with the server (perhaps mid-DATA), or already closed: a QUIT would be
@@ -272,7 +316,12 @@ fn put_back(key: Key, conn: Connection, slot: Option<Slot>, s: &Settings) {
         drop(conn);
         return;
     }
-    if !s.pool.enabled || conn.messages >= s.pool.max_messages {
+    let own_limit = (s.pool.max_messages > 0).then_some(s.pool.max_messages);
+    let full = [own_limit, server_limit]
+        .into_iter()
+        .flatten()
+        .any(|n| conn.messages >= n);
+    if !s.pool.enabled || full {
         quit(conn, slot);
         return;
     }

@@ -847,6 +847,9 @@ class Session:
             self.reset_txn()
         if 200 <= code < 300:
             self.msgs_accepted += 1
+            if self.cfg.close_after is not None and self.msgs_accepted >= self.cfg.close_after:
+                # The session's last message: closed without a word, right behind its reply.
+                raise CloseNow()
 
 
 # ----------------------------------------------------------------------------------------
@@ -897,6 +900,10 @@ class Server:
                 log("accept failed: %s" % e)
                 time.sleep(0.05)
                 continue
+            if self.cfg.nodelay:
+                # Each reply is its own write: without this, Nagle holds the second reply of
+                # a pipelined group until the client's delayed ACK (~40 ms) of the first.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.count += 1
                 n = self.count
@@ -978,6 +985,10 @@ def parse_args(argv):
     p.add_argument("--mid-data-reply", metavar="TEXT",
                    help="once message data arrives (DATA or BDAT), send TEXT and close")
     p.add_argument("--max-messages", type=int)
+    p.add_argument("--nodelay", action="store_true",
+                   help="TCP_NODELAY on every connection (for timing: bench/run.sh)")
+    p.add_argument("--close-after", type=int, metavar="N",
+                   help="close the connection right after accepting its N-th message")
     p.add_argument("--max-connections", type=int,
                    help="refuse a connection over N at once with Postfix's 421 (peak in DIR/peak)")
     p.add_argument("--idle-close", type=float, metavar="SECONDS")
