@@ -431,10 +431,13 @@ mod tests {
     #[test]
     fn the_start_rule() {
         let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(60)));
-        assert!(time_for(20_000_000, &b).is_ok());
-        assert!(time_for(60_000_000, &b).is_err());
+        assert!(time_for(200_000_000, &b).is_ok());
+        assert!(time_for(600_000_000, &b).is_err());
+        // The defaults (10 s, 30 s) start a 30 MB message: a fast server takes it in a second.
+        let b = Budget::new(Duration::from_secs(10), Some(Duration::from_secs(30)));
+        assert!(time_for(30_000_000, &b).is_ok());
         let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(4)));
-        let (needed, left, total) = time_for(3_000_000, &b).unwrap_err();
+        let (needed, left, total) = time_for(30_000_000, &b).unwrap_err();
         assert!(needed >= Duration::from_secs(2) && left <= total);
         // A max_time close to the timeout: a third of it is kept for the reply.
         let b = Budget::new(Duration::from_secs(5), Some(Duration::from_secs(5)));
