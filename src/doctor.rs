@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::config::{AuthMode, Settings, StartTls};
-use crate::error::{About, Advice, Error};
+use crate::error::{About, Advice, Error, NetError};
 use crate::transport::{net::resolve, Budget, Connection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
             );
             c
         }
-        Err(e @ Error::Tls { .. }) => {
+        Err(e @ Error::Network(NetError::Tls { .. })) => {
             r.add(
                 "connect",
                 Verdict::Ok,
@@ -165,7 +165,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
                 fix.push_str(&probes.join("; "));
             }
             let detail = match e {
-                Error::Refused { .. } => "connection refused".to_string(),
+                Error::Network(NetError::Refused { .. }) => "connection refused".to_string(),
                 Error::Timeout { .. } => format!("no answer within {} s", s.timeout.as_secs_f64()),
                 _ => "cannot connect".to_string(),
             };

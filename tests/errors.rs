@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use smtp::error::{About, Error, Limit, Outcome, Quota, Stage};
+use smtp::error::{About, Error, Limit, NetError, Outcome, Quota, Stage};
 use smtp::pool;
 
 /// `msg` contains every one of `words` (case-insensitive).
@@ -75,7 +75,7 @@ const CASES: &[Case] = &[
         says: &["refused", "127.0.0.1:{port}", "smtp.port"],
         never_says: &[],
         never_seen: &[],
-        variant: |e| matches!(e, Error::Refused { host, .. } if host == "127.0.0.1"),
+        variant: |e| matches!(e, Error::Network(NetError::Refused { host, .. }) if host == "127.0.0.1"),
         at_least: NO_TIME,
     },
     Case {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use smtp::config::Secret;
+use smtp::net::NetError;
 use smtp::oauth::{self, Limits, OAuthError, OAuthSettings, Provider, Refusal, Step};
 
 mod common;
@@ -446,7 +447,10 @@ fn the_endpoint_certificate_is_verified() {
         limits(5000),
         false,
     ));
-    assert!(matches!(e, OAuthError::Tls { .. }), "{e:?}");
+    assert!(
+        matches!(e, OAuthError::Network(NetError::Tls { .. })),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("smtp.cafile"), "{e}");
 
     let c = certs();
@@ -574,7 +578,10 @@ fn nothing_listening_and_unknown_names() {
         refresh_token_file: None,
     };
     let e = err(oauth::token(&s, limits(2000), false));
-    assert!(matches!(e, OAuthError::Refused { .. }), "{e:?}");
+    assert!(
+        matches!(e, OAuthError::Network(NetError::Refused { .. })),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("refused"), "{e}");
 
     // A name that cannot resolve: an error or a timeout, but within the step either way.
@@ -595,7 +602,7 @@ fn nothing_listening_and_unknown_names() {
     assert!(
         matches!(
             e,
-            OAuthError::Resolve { .. }
+            OAuthError::Network(NetError::Resolve { .. })
                 | OAuthError::Timeout {
                     step: Step::Resolve,
                     ..

@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use common::*;
-use smtp::error::{Error, Stage, TlsProblem};
+use smtp::error::{Error, NetError, Stage, TlsProblem};
 use smtp::pool;
 
 const USER: &str = "wiki";
@@ -14,8 +14,8 @@ const PASS: &str = "S3cret-Pass";
 
 fn tls_problem(e: &Error) -> TlsProblem {
     match e {
-        Error::Tls { problem, .. } => problem.clone(),
-        other => panic!("expected Error::Tls, got {other:?}: {other}"),
+        Error::Network(NetError::Tls { problem, .. }) => problem.clone(),
+        other => panic!("expected a TLS problem, got {other:?}: {other}"),
     }
 }
 

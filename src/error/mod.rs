@@ -103,19 +103,11 @@ pub enum Error {
     Config(String),
     /// The message cannot be built: a bad address, header, or no sender.
     Message(String),
-    Resolve {
-        host: String,
-        detail: String,
-    },
-    Refused {
-        host: String,
-        port: u16,
-    },
-    Connect {
-        host: String,
-        port: u16,
-        detail: String,
-    },
+    /// The network floor failed before a conversation: no address, nothing listening, no
+    /// route, or TLS refused. The one network failure type, shared with the OAuth client;
+    /// timeouts and failures during the conversation are `Timeout`, `Closed` and `Io`, which
+    /// name its stage.
+    Network(NetError),
     Timeout {
         host: String,
         port: u16,
@@ -130,10 +122,6 @@ pub enum Error {
         host: String,
         stage: Stage,
         detail: String,
-    },
-    Tls {
-        host: String,
-        problem: TlsProblem,
     },
     /// We would have to send credentials over an unencrypted connection to a remote server.
     InsecureAuth {
@@ -267,9 +255,9 @@ impl Error {
             | Error::Io { stage, .. }
             | Error::Rejected { stage, .. }
             | Error::Protocol { stage, .. } => Some(*stage),
-            Error::Tls { .. } => Some(Stage::TlsHandshake),
-            Error::Refused { .. } | Error::Connect { .. } => Some(Stage::Connect),
-            Error::Resolve { .. } => Some(Stage::Resolve),
+            Error::Network(NetError::Tls { .. }) => Some(Stage::TlsHandshake),
+            Error::Network(NetError::Resolve { .. }) => Some(Stage::Resolve),
+            Error::Network(_) => Some(Stage::Connect),
             Error::Token(_) => Some(Stage::Token),
             Error::ConnectionLimit { .. } => Some(Stage::Greeting),
             Error::TokenRefused { .. } => Some(Stage::Auth),
@@ -284,11 +272,11 @@ impl Error {
     /// message, its sender or recipients, nor for anything after the message was written.
     pub fn is_connection_failure(&self) -> bool {
         match self {
-            Error::Resolve { .. }
-            | Error::Refused { .. }
-            | Error::Connect { .. }
-            | Error::Closed { .. }
-            | Error::Io { .. } => !matches!(self.stage(), Some(Stage::FinalReply)),
+            Error::Network(NetError::Tls { .. }) => false,
+            Error::Network(_) => true,
+            Error::Closed { .. } | Error::Io { .. } => {
+                !matches!(self.stage(), Some(Stage::FinalReply))
+            }
             // A server too slow to take the message within the call's time is no reason to
             // upload it again elsewhere (the upload itself was the slow part).
             Error::Timeout { stage, .. } => !matches!(stage, Stage::Message | Stage::FinalReply),
@@ -315,7 +303,7 @@ impl Error {
                 || self.is_connection_limit()
                 || matches!(
                     self,
-                    Error::Tls { .. }
+                    Error::Network(NetError::Tls { .. })
                         | Error::SlotsBusy { .. }
                         | Error::Protocol {
                             stage: Stage::Greeting | Stage::Ehlo,
@@ -329,21 +317,18 @@ impl Error {
     /// A failure of the network floor, at `stage` of the conversation.
     pub fn from_net(e: NetError, stage: Stage) -> Error {
         match e {
-            NetError::Resolve { host, detail } => Error::Resolve { host, detail },
-            NetError::Refused { host, port } => Error::Refused { host, port },
-            NetError::Connect { host, port, detail } => Error::Connect { host, port, detail },
             NetError::Timeout { host, port, limit } => Error::Timeout {
                 host,
                 port,
                 stage,
                 limit,
             },
-            NetError::Tls { host, problem } => Error::Tls { host, problem },
             NetError::Io { host, detail } => Error::Io {
                 host,
                 stage,
                 detail,
             },
+            other => Error::Network(other),
         }
     }
 }

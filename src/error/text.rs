@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{About, Error, Limit, Quota, Reply, Stage};
+use super::{About, Error, Limit, NetError, Quota, Reply, Stage};
 
 const PORT_HINT: &str = "Check smtp.host and smtp.port: submission is usually port 587 \
 (STARTTLS) or 465 (implicit TLS, host prefix ssl://); port 25 is often blocked by hosting providers";
@@ -104,20 +104,27 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             user,
             reply,
         } => token_refused(f, *provider, user, reply),
-        Error::Resolve { host, detail } => write!(
-            f,
-            "cannot resolve the SMTP host name \"{host}\" ({detail}). Check smtp.host for typos \
-             and that this machine's DNS works"
-        ),
-        Error::Refused { host, port } => write!(
-            f,
-            "connection to {host}:{port} refused: no SMTP server is listening there. {PORT_HINT}"
-        ),
-        Error::Connect { host, port, detail } => write!(
-            f,
-            "cannot connect to {host}:{port} ({detail}). {PORT_HINT}, and that a firewall allows \
-             outgoing connections to it"
-        ),
+        Error::Network(net) => match net {
+            NetError::Resolve { host, detail } => write!(
+                f,
+                "cannot resolve the SMTP host name \"{host}\" ({detail}). Check smtp.host for \
+                 typos and that this machine's DNS works"
+            ),
+            NetError::Refused { host, port } => write!(
+                f,
+                "connection to {host}:{port} refused: no SMTP server is listening there. \
+                 {PORT_HINT}"
+            ),
+            NetError::Connect { host, port, detail } => write!(
+                f,
+                "cannot connect to {host}:{port} ({detail}). {PORT_HINT}, and that a firewall \
+                 allows outgoing connections to it"
+            ),
+            NetError::Tls { host, problem } => write!(f, "{}", problem.words(host)),
+            // Timeouts and failures on an open connection come as Timeout and Io, with their
+            // stage; the network floor's own words otherwise.
+            other => write!(f, "{other}"),
+        },
         Error::Timeout {
             host,
             port,
@@ -195,7 +202,6 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
                 stage.waiting_for()
             )
         }
-        Error::Tls { host, problem } => write!(f, "{}", problem.words(host)),
         Error::SlotsBusy { host, max, waited } => write!(
             f,
             "all {max} connections that smtp.max_connections allows to {host} were in use by \

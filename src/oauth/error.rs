@@ -67,23 +67,12 @@ pub enum OAuthError {
     Config(String),
     /// The Google service-account key file cannot be read or used. `problem` never holds any
     /// of the file's content.
-    KeyFile {
-        path: PathBuf,
-        problem: String,
-    },
-    Resolve {
-        host: String,
-        detail: String,
-    },
-    Refused {
-        host: String,
-        port: u16,
-    },
-    Connect {
-        host: String,
-        port: u16,
-        detail: String,
-    },
+    KeyFile { path: PathBuf, problem: String },
+    /// The network floor failed before the request: no address, nothing listening, no route,
+    /// or TLS refused. The one network failure type, shared with the SMTP transport; a wait
+    /// that ran out and a failure on the open connection are `Timeout` and `Io`, which name the
+    /// request's step.
+    Network(NetError),
     /// A step took longer than `Limits::step` (`overall == false`, `after` is that limit) or
     /// the call reached `Limits::until` (`overall == true`, `after` is how long the call ran).
     Timeout {
@@ -92,10 +81,6 @@ pub enum OAuthError {
         step: Step,
         after: Duration,
         overall: bool,
-    },
-    Tls {
-        host: String,
-        problem: TlsProblem,
     },
     Io {
         host: String,
@@ -119,10 +104,7 @@ pub enum OAuthError {
         reason: String,
     },
     /// A success status, but no usable token in the body.
-    BadResponse {
-        url: String,
-        detail: String,
-    },
+    BadResponse { url: String, detail: String },
 }
 
 impl OAuthError {
@@ -134,12 +116,9 @@ impl OAuthError {
         timeout: impl FnOnce(Step) -> OAuthError,
     ) -> OAuthError {
         match e {
-            NetError::Resolve { host, detail } => OAuthError::Resolve { host, detail },
-            NetError::Refused { host, port } => OAuthError::Refused { host, port },
-            NetError::Connect { host, port, detail } => OAuthError::Connect { host, port, detail },
             NetError::Timeout { .. } => timeout(step),
-            NetError::Tls { host, problem } => OAuthError::Tls { host, problem },
             NetError::Io { host, detail } => OAuthError::Io { host, step, detail },
+            other => OAuthError::Network(other),
         }
     }
 
@@ -147,11 +126,8 @@ impl OAuthError {
     /// timeouts, 5xx, 429).
     pub fn temporary(&self) -> bool {
         match self {
-            OAuthError::Resolve { .. }
-            | OAuthError::Refused { .. }
-            | OAuthError::Connect { .. }
-            | OAuthError::Timeout { .. }
-            | OAuthError::Io { .. } => true,
+            OAuthError::Network(net) => !matches!(net, NetError::Tls { .. }),
+            OAuthError::Timeout { .. } | OAuthError::Io { .. } => true,
             OAuthError::Http { status, .. } | OAuthError::Endpoint { status, .. } => {
                 *status >= 500 || *status == 429
             }
@@ -174,16 +150,16 @@ impl fmt::Display for OAuthError {
                  Admin > Service accounts > Keys > Add key > JSON), readable by the PHP user",
                 path.display()
             ),
-            OAuthError::Resolve { host, detail } => write!(
+            OAuthError::Network(NetError::Resolve { host, detail }) => write!(
                 f,
                 "cannot resolve the token endpoint's host name \"{host}\" ({detail}). Check \
                  the host in smtp.oauth_token_url (if set) and that this machine's DNS works"
             ),
-            OAuthError::Refused { host, port } => write!(
+            OAuthError::Network(NetError::Refused { host, port }) => write!(
                 f,
                 "connection to the token endpoint {host}:{port} refused. {TOKEN_URL_HINT}"
             ),
-            OAuthError::Connect { host, port, detail } => write!(
+            OAuthError::Network(NetError::Connect { host, port, detail }) => write!(
                 f,
                 "cannot connect to the token endpoint {host}:{port} ({detail}). {TOKEN_URL_HINT}; \
                  a firewall may block it"
@@ -213,7 +189,7 @@ impl fmt::Display for OAuthError {
                     )
                 }
             }
-            OAuthError::Tls { host, problem } => match problem {
+            OAuthError::Network(NetError::Tls { host, problem }) => match problem {
                 TlsProblem::NameMismatch(names) => {
                     write!(
                         f,
@@ -238,6 +214,9 @@ impl fmt::Display for OAuthError {
                  later",
                 step.doing()
             ),
+            // Timeouts and failures on an open connection come as Timeout and Io, with their
+            // step; the network floor's own words otherwise.
+            OAuthError::Network(other) => write!(f, "{other}"),
             OAuthError::Endpoint {
                 url,
                 status,

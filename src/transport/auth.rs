@@ -7,7 +7,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use super::{Budget, Connection};
 use crate::config::{AuthMode, Settings};
 use crate::encode::{base64, base64_decode};
-use crate::error::{Error, Result, Stage, TlsProblem};
+use crate::error::{Error, NetError, Result, Stage, TlsProblem};
 use crate::oauth::{Limits, OAuthSettings, Token};
 
 /// RFC 5321 4.5.3.1.4: a command line is at most 512 octets, CRLF included.
@@ -96,10 +96,10 @@ impl Connection {
     fn mechanism(&self, s: &Settings) -> Result<Mechanism> {
         if !self.is_tls() && !s.host_is_loopback() {
             if !self.caps.starttls {
-                return Err(Error::Tls {
+                return Err(Error::Network(NetError::Tls {
                     host: s.host.clone(),
                     problem: TlsProblem::NotOffered,
-                });
+                }));
             }
             return Err(Error::InsecureAuth {
                 host: s.host.clone(),

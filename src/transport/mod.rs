@@ -28,7 +28,7 @@ pub use net::{Budget, Deadline, Idle};
 pub use reply::Capabilities;
 
 use crate::config::Settings;
-use crate::error::{about, Error, Reply, Result, Stage};
+use crate::error::{about, Error, NetError, Reply, Result, Stage};
 use net::Stream;
 
 /// The longest reply taken (all its lines). Real replies are far shorter (a long EHLO reply is
@@ -358,10 +358,10 @@ impl Connection {
 
     fn io_error(&self, stage: Stage, e: io::Error, deadline: Deadline) -> Error {
         if let Some(tls_err) = crate::tls::rustls_error(&e) {
-            return Error::Tls {
+            return Error::Network(NetError::Tls {
                 host: self.host.clone(),
                 problem: crate::tls::problem(tls_err),
-            };
+            });
         }
         let timeout = Error::Timeout {
             host: self.host.clone(),

@@ -7,7 +7,7 @@ use rustls::ClientConnection;
 
 use super::{Budget, Capabilities, Connection};
 use crate::config::{Settings, StartTls};
-use crate::error::{Error, Reply, Result, Stage, TlsProblem};
+use crate::error::{Error, NetError, Reply, Result, Stage, TlsProblem};
 use crate::tls;
 
 impl Connection {
@@ -56,10 +56,10 @@ impl Connection {
         }
         if !self.caps.starttls {
             if s.starttls == StartTls::Required {
-                return Err(Error::Tls {
+                return Err(Error::Network(NetError::Tls {
                     host: s.host.clone(),
                     problem: TlsProblem::NotOffered,
-                });
+                }));
             }
             return Ok(());
         }
@@ -96,9 +96,11 @@ impl Connection {
             );
         }
         let name = server_name(&s.host)?;
-        let conn = ClientConnection::new(config, name).map_err(|e| Error::Tls {
-            host: s.host.clone(),
-            problem: tls::problem(&e),
+        let conn = ClientConnection::new(config, name).map_err(|e| {
+            Error::Network(NetError::Tls {
+                host: s.host.clone(),
+                problem: tls::problem(&e),
+            })
         })?;
         let deadline = budget.step();
         self.stream
