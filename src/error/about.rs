@@ -56,7 +56,6 @@ const RATE_WORDS: &[&str] = &[
     "submissionquotaexceeded",
     "sending quota",
     "message quota",
-    "too many messages",
     "too much mail",
 ];
 
@@ -264,6 +263,9 @@ mod tests {
         (421, "4.7.0 localhost Error: too many connections from 127.0.0.1", Stage::Greeting, None),
         (432, "4.3.2 Concurrent connections limit exceeded", Stage::Greeting, None),
         (421, "4.7.0 Try again later, closing connection.", Stage::MailFrom, None),
+        // A session's own message limit (Amazon SES ends a session after about 350): a new
+        // connection takes the next message, so it is no quota.
+        (421, "4.7.0 Too many messages, closing connection", Stage::MailFrom, None),
         (451, "4.4.2 Timeout - closing connection", Stage::MailFrom, None),
         (550, "5.4.5 Mail system congestion", Stage::FinalReply, None),
         (421, "4.3.2 System not accepting network messages; daily maintenance", Stage::Greeting, None),
