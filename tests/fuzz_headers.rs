@@ -727,6 +727,7 @@ fn check_case(case: &Case) -> Result<Outcome, String> {
         envelope_from: case.envelope_from.clone(),
         default_from: case.default_from.clone(),
         idhost: "wiki.example.org".into(),
+        dsn: Default::default(),
     };
     let built = no_panic("Draft::build", || draft.build())?;
     let Ok(p) = built else {

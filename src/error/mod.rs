@@ -185,6 +185,17 @@ pub enum Error {
         size: u64,
         max: u64,
     },
+    /// The message asks for an SMTP extension the server does not offer (DSN with `required`,
+    /// SMTPUTF8 for a UTF-8 address, REQUIRETLS); nothing was sent.
+    NotOffered {
+        host: String,
+        /// The extension, as the server would name it in its EHLO reply.
+        extension: &'static str,
+        /// Why the message needs it ("which ...").
+        needs: String,
+        /// What to do.
+        fix: String,
+    },
     /// Too little of `smtp.max_time` was left to send the message and wait for the server's
     /// reply, so its end never went out: nothing was delivered, and trying again is safe.
     NoTimeForMessage {

@@ -72,6 +72,7 @@ impl Prepared {
             body_start: new_head.len(),
             body_reencodable: true,
             data,
+            dsn: self.dsn.clone(),
         }))
     }
 }

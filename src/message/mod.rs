@@ -13,11 +13,13 @@ use crate::error::{Error, Result};
 
 mod body;
 mod date;
+pub mod delivery;
 mod header;
 
 pub use body::normalize_crlf;
 use body::{scan_body, BodyForm};
 pub use date::{generate_message_id, rfc5322_date, UtcTime};
+pub use delivery::Dsn;
 pub use header::{
     check_name, check_value, header_text, parse_header_block, sanitize_line, Header, HeaderError,
 };
@@ -39,6 +41,8 @@ pub struct Draft<'a> {
     pub default_from: Option<String>,
     /// Domain of the generated Message-ID.
     pub idhost: String,
+    /// What the sender asks of the delivery (DSN), passed on to the envelope.
+    pub dsn: Dsn,
 }
 
 /// The message ready for the wire: envelope plus bytes (CRLF line ends, not yet dot-stuffed).
@@ -55,6 +59,8 @@ pub struct Prepared {
     /// The body may be re-encoded as quoted-printable: a single part (not multipart or
     /// message/*) whose Content-Transfer-Encoding, if any, is 7bit or 8bit.
     pub body_reencodable: bool,
+    /// DSN parameters for the envelope (nothing asked by default).
+    pub dsn: Dsn,
 }
 
 const ADDRESS_HEADERS: &[&str] = &[
@@ -230,6 +236,7 @@ impl Draft<'_> {
             body_reencodable: reencodable,
             data,
             message_id,
+            dsn: self.dsn.clone(),
         })
     }
 }

@@ -41,6 +41,7 @@ pub fn smtp_send(
             envelope_from: None,
             default_from: ini::get("sendmail_from"),
             idhost: settings.idhost.clone(),
+            dsn: settings.dsn.clone(),
         }
         .build()?;
         pool::send(&settings, &prepared)?;

@@ -206,6 +206,7 @@ fn send(
         envelope_from: params.and_then(envelope_from_params),
         default_from: ini::get("sendmail_from"),
         idhost: settings.idhost.clone(),
+        dsn: settings.dsn.clone(),
     }
     .build()?;
     pool::send(&settings, &prepared)

@@ -15,6 +15,12 @@ pub struct Capabilities {
     pub eight_bit_mime: bool,
     pub starttls: bool,
     pub chunking: bool,
+    /// DSN (RFC 3461): NOTIFY, ORCPT, RET and ENVID are understood.
+    pub dsn: bool,
+    /// SMTPUTF8 (RFC 6531): UTF-8 addresses and header fields.
+    pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689).
+    pub requiretls: bool,
     /// SIZE: the largest message the server takes (0 = no limit given).
     pub size: Option<u64>,
     /// The mechanisms after AUTH, as the server wrote them.
@@ -35,6 +41,9 @@ impl Capabilities {
             match keyword.as_str() {
                 "PIPELINING" => caps.pipelining = true,
                 "CHUNKING" => caps.chunking = true,
+                "DSN" => caps.dsn = true,
+                "SMTPUTF8" => caps.smtputf8 = true,
+                "REQUIRETLS" => caps.requiretls = true,
                 "SIZE" => caps.size = Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0)),
                 "AUTH" => caps.auth_offered = words.collect::<Vec<_>>().join(" "),
                 _ => {}
@@ -53,6 +62,9 @@ impl Capabilities {
             (self.chunking, "CHUNKING"),
             (self.eight_bit_mime, "8BITMIME"),
             (self.starttls, "STARTTLS"),
+            (self.dsn, "DSN"),
+            (self.smtputf8, "SMTPUTF8"),
+            (self.requiretls, "REQUIRETLS"),
         ] {
             if on {
                 parts.push(name.to_string());

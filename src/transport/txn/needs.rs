@@ -1,0 +1,33 @@
+//! What a message asks of the server beyond plain SMTP, checked before anything of it is sent:
+//! a message that needs an extension the server lacks fails here, unsent.
+
+use super::Connection;
+use crate::error::{Error, Result};
+use crate::message::Prepared;
+
+impl Connection {
+    /// DSN: sent only to a server that offers it; without, the message goes without its DSN
+    /// parameters (logged), unless the caller said `required`.
+    pub(super) fn check_needs(&self, msg: &Prepared) -> Result<()> {
+        if msg.dsn.is_asked() && !self.caps.dsn {
+            if msg.dsn.required {
+                return Err(Error::NotOffered {
+                    host: self.host.clone(),
+                    extension: "DSN",
+                    needs: "the message requires for its delivery status notification \
+                            options (dsn required)"
+                        .into(),
+                    fix: "Send through a server that offers DSN (RFC 3461), or drop \
+                          'required' to send without the notification options"
+                        .into(),
+                });
+            }
+            log::debug!(
+                "{} does not offer DSN: message {} goes without its NOTIFY/RET/ENVID options",
+                self.host,
+                msg.message_id
+            );
+        }
+        Ok(())
+    }
+}

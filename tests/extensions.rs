@@ -1,0 +1,222 @@
+//! SMTP extensions a message may ask for: DSN (RFC 3461). What goes on the wire (the fault
+//! server's record), what a server without the extension gets, and what a real Postfix makes
+//! of it (the bounce in the sender's Maildir).
+
+mod common;
+
+use common::postfix::{Postfix, PostfixOpts, USER};
+use common::*;
+use smtp::error::Error;
+use smtp::message::delivery::{Notify, Ret};
+use smtp::message::{Draft, Dsn, Header, Prepared};
+use smtp::pool;
+
+fn with_dsn(from: &str, to: &str, id: &str, dsn: Dsn) -> Prepared {
+    Draft {
+        to: to.into(),
+        subject: "Password reset".into(),
+        body: b"Your reset link: https://wiki.example/reset?t=1\n",
+        headers: vec![
+            Header::new("From", from),
+            Header::new("Date", "Mon, 07 Dec 2026 10:00:00 +0000"),
+            Header::new("Message-ID", id),
+        ],
+        idhost: "test.example".into(),
+        dsn,
+        ..Default::default()
+    }
+    .build()
+    .unwrap()
+}
+
+fn failure_hdrs(envid: &str) -> Dsn {
+    Dsn {
+        notify: Some(Notify {
+            failure: true,
+            ..Default::default()
+        }),
+        ret: Some(Ret::Hdrs),
+        envid: Some(envid.into()),
+        required: false,
+    }
+}
+
+#[test]
+fn dsn_parameters_on_the_wire_when_offered() {
+    let srv = FaultServer::start(&["--dsn"]);
+    let msg = with_dsn(
+        FROM,
+        "a+b@example.test, c@example.test",
+        "<dsn.1@test.example>",
+        failure_hdrs("reset 42+x=y"),
+    );
+    pool::send(&srv.settings(&[]), &msg).expect("send");
+    let got = srv.wait_messages(1);
+    assert_eq!(
+        got[0].mail_params(),
+        ["RET=HDRS", "ENVID=reset+2042+2Bx+3Dy"]
+    );
+    assert_eq!(
+        got[0].rcpt_params(),
+        [
+            "NOTIFY=FAILURE ORCPT=rfc822;a+2Bb@example.test",
+            "NOTIFY=FAILURE ORCPT=rfc822;c@example.test"
+        ]
+    );
+    assert_eq!(got[0].eml, msg.data);
+}
+
+#[test]
+fn dsn_never_and_nothing_asked() {
+    let srv = FaultServer::start(&["--dsn"]);
+    let never = Dsn {
+        notify: Some(Notify::never()),
+        ..Default::default()
+    };
+    let msg = with_dsn(FROM, "a@example.test", "<dsn.2@test.example>", never);
+    pool::send(&srv.settings(&[]), &msg).expect("send");
+    // Today's callers ask nothing: no parameter at all, even to a server with DSN.
+    let plain = with_dsn(
+        FROM,
+        "a@example.test",
+        "<dsn.3@test.example>",
+        Dsn::default(),
+    );
+    pool::send(&srv.settings(&[]), &plain).expect("send");
+    let got = srv.wait_messages(2);
+    assert!(got[0].mail_params().is_empty());
+    assert_eq!(
+        got[0].rcpt_params(),
+        ["NOTIFY=NEVER ORCPT=rfc822;a@example.test"]
+    );
+    assert!(got[1].mail_params().is_empty());
+    assert_eq!(got[1].rcpt_params(), [""]);
+}
+
+#[test]
+fn without_dsn_the_message_goes_without_or_fails_unsent_when_required() {
+    let srv = FaultServer::start(&[]);
+    let msg = with_dsn(
+        FROM,
+        "a@example.test",
+        "<dsn.4@test.example>",
+        failure_hdrs("x"),
+    );
+    pool::send(&srv.settings(&[]), &msg).expect("sent without DSN");
+    let got = srv.wait_messages(1);
+    assert!(got[0].mail_params().is_empty());
+    assert_eq!(got[0].rcpt_params(), [""]);
+
+    let mut required = failure_hdrs("y");
+    required.required = true;
+    let msg = with_dsn(FROM, "b@example.test", "<dsn.5@test.example>", required);
+    let err = pool::send(&srv.settings(&[]), &msg).expect_err("DSN required");
+    assert!(
+        matches!(
+            err,
+            Error::NotOffered {
+                extension: "DSN",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("does not offer DSN") && text.contains("not sent"),
+        "{text}"
+    );
+    assert_eq!(srv.commands("MAIL"), 1, "{}", srv.transcript());
+}
+
+/// Postfix accepts mail for an unknown user of its virtual domain (no check at RCPT time), then
+/// virtual(8) bounces it to the sender, whose Maildir the test reads.
+fn bouncing_postfix() -> Postfix {
+    Postfix::start(PostfixOpts {
+        catch_all: false,
+        main_cf: vec!["smtpd_reject_unlisted_recipient = no".into()],
+        ..Default::default()
+    })
+}
+
+fn bounces(pf: &Postfix) -> Vec<common::postfix::Delivered> {
+    pf.delivered()
+        .into_iter()
+        .filter(|d| d.recipient == USER)
+        .collect()
+}
+
+/// Waits until Postfix has nothing queued (the bounce, if any, is delivered).
+fn settle(pf: &Postfix) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pf.queue_empty() && std::time::Instant::now() < end {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(pf.queue_empty(), "Postfix still has mail queued");
+}
+
+#[test]
+fn postfix_bounces_headers_only_with_the_envelope_id() {
+    let pf = bouncing_postfix();
+    let msg = with_dsn(
+        USER,
+        "nobody-here@example.test",
+        "<dsn.pf.1@test.example>",
+        failure_hdrs("reset-42"),
+    );
+    pool::send(&settings(pf.plain, &[]), &msg).expect("accepted by Postfix");
+    pf.wait_log("the bounce", |log| {
+        log.contains("sender non-delivery notification")
+    });
+    settle(&pf);
+    let got = bounces(&pf);
+    assert_eq!(got.len(), 1, "exactly one bounce");
+    let text = String::from_utf8_lossy(got[0].message()).into_owned();
+    assert_eq!(got[0].return_path, "", "a bounce has the null sender");
+    assert!(text.contains("Original-Envelope-Id: reset-42"), "{text}");
+    assert!(
+        text.contains("Original-Recipient: rfc822;nobody-here@example.test"),
+        "{text}"
+    );
+    // RET=HDRS: the message's headers come back, its body does not.
+    assert!(text.contains("text/rfc822-headers"), "{text}");
+    assert!(
+        text.contains("Message-ID: <dsn.pf.1@test.example>"),
+        "{text}"
+    );
+    assert!(!text.contains("Your reset link"), "{text}");
+}
+
+#[test]
+fn postfix_sends_no_bounce_for_notify_never() {
+    let pf = bouncing_postfix();
+    let never = Dsn {
+        notify: Some(Notify::never()),
+        ..Default::default()
+    };
+    let msg = with_dsn(
+        USER,
+        "nobody-here@example.test",
+        "<dsn.pf.2@test.example>",
+        never,
+    );
+    pool::send(&settings(pf.plain, &[]), &msg).expect("accepted by Postfix");
+    pf.wait_log("the failed delivery", |log| {
+        log.contains("nobody-here@example.test") && log.contains("status=bounced")
+    });
+    settle(&pf);
+    assert!(bounces(&pf).is_empty(), "no bounce for NOTIFY=NEVER");
+    // The same without DSN does bounce: the test can tell the two apart.
+    let msg = with_dsn(
+        USER,
+        "nobody-here@example.test",
+        "<dsn.pf.3@test.example>",
+        Dsn::default(),
+    );
+    pool::send(&settings(pf.plain, &[]), &msg).expect("accepted by Postfix");
+    pf.wait_log("the bounce", |log| {
+        log.contains("sender non-delivery notification")
+    });
+    settle(&pf);
+    assert_eq!(bounces(&pf).len(), 1);
+}
