@@ -18,6 +18,8 @@
  *
  * @param string|string[] $to Recipients: one address or a comma-separated list as for mail(),
  *   or an array of addresses. Each may have a display name ("Ann <ann@example.org>").
+ *   Addresses are UTF-8: a Unicode domain is sent as its A-label (xn--); a UTF-8 part before
+ *   the @ needs a server with SMTPUTF8 (RFC 6531), else SmtpException before anything is sent.
  * @param string $subject UTF-8; encoded as RFC 2047 when it is not plain ASCII.
  *   (An int or float is taken as its string form.)
  * @param string $body The message body (line endings are sent as CRLF).

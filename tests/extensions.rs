@@ -220,3 +220,123 @@ fn postfix_sends_no_bounce_for_notify_never() {
     settle(&pf);
     assert_eq!(bounces(&pf).len(), 1);
 }
+
+fn international(to: &str, id: &str) -> Prepared {
+    Draft {
+        to: to.into(),
+        subject: "Grüße".into(),
+        body: "Hallo Jörg,\nschöne Grüße.\n".as_bytes(),
+        headers: vec![
+            Header::new("From", format!("Wiki <{FROM}>")),
+            Header::new("Reply-To", "Zoë <zoë@example.test>"),
+            Header::new("Date", "Mon, 07 Dec 2026 10:00:00 +0000"),
+            Header::new("Message-ID", id),
+        ],
+        idhost: "test.example".into(),
+        ..Default::default()
+    }
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn a_unicode_domain_goes_as_its_a_label_to_any_server() {
+    let srv = FaultServer::start(&["--no-smtputf8"]);
+    let msg = Draft {
+        to: "Info <info@münchen.de>".into(),
+        subject: "s".into(),
+        body: b"b\n",
+        headers: vec![Header::new("From", "wiki@bücher.example")],
+        idhost: "test.example".into(),
+        ..Default::default()
+    }
+    .build()
+    .unwrap();
+    assert!(!msg.smtputf8 && !msg.eight_bit);
+    pool::send(&srv.settings(&[]), &msg).expect("sent without SMTPUTF8");
+    let got = srv.wait_messages(1);
+    assert_eq!(got[0].mail_from(), "wiki@xn--bcher-kva.example");
+    assert_eq!(got[0].rcpt_to(), ["info@xn--mnchen-3ya.de"]);
+    assert!(got[0].mail_params().is_empty());
+    let text = String::from_utf8_lossy(&got[0].eml).into_owned();
+    assert!(
+        text.contains("To: Info <info@xn--mnchen-3ya.de>\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("From: wiki@xn--bcher-kva.example\r\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_utf8_local_part_to_a_server_without_smtputf8_fails_unsent() {
+    let srv = FaultServer::start(&["--no-smtputf8"]);
+    let msg = international("José <josé@exemplo.br>", "<u8.1@test.example>");
+    assert!(msg.smtputf8);
+    let err = pool::send(&srv.settings(&[]), &msg).expect_err("no SMTPUTF8");
+    assert!(
+        matches!(
+            err,
+            Error::NotOffered {
+                extension: "SMTPUTF8",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("\"josé@exemplo.br\"") && text.contains("not sent"),
+        "{text}"
+    );
+    assert_eq!(srv.commands("MAIL"), 0, "{}", srv.transcript());
+    // Only in a header (Reply-To): the same.
+    let msg = international("ann@example.test", "<u8.2@test.example>");
+    assert!(msg.smtputf8);
+    let err = pool::send(&srv.settings(&[]), &msg).expect_err("no SMTPUTF8");
+    assert!(
+        err.to_string().contains("an address in the headers"),
+        "{err}"
+    );
+    assert_eq!(srv.commands("MAIL"), 0);
+}
+
+#[test]
+fn postfix_delivers_a_utf8_address_byte_for_byte() {
+    let pf = Postfix::start(PostfixOpts {
+        mailboxes: vec!["用户@xn--fsqu00a.xn--fiqs8s".into()],
+        domains: vec!["xn--fsqu00a.xn--fiqs8s".into()],
+        ..Default::default()
+    });
+    let msg = international(
+        "用户@例子.中国, josé@example.test",
+        "<u8.pf.1@test.example>",
+    );
+    assert!(msg.smtputf8);
+    let text = String::from_utf8_lossy(&msg.data).into_owned();
+    // RFC 6532: UTF-8 header fields as they are, the domain as its A-label.
+    assert!(
+        text.contains("To: 用户@xn--fsqu00a.xn--fiqs8s,\r\n josé@example.test\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Reply-To: =?UTF-8?"), "{text}");
+    pool::send(&settings(pf.plain, &[]), &msg).expect("delivered");
+    let got = pf.wait_delivered(2);
+    let mut rcpts: Vec<&str> = got.iter().map(|d| d.recipient.as_str()).collect();
+    rcpts.sort();
+    assert_eq!(rcpts, ["josé@example.test", "用户@xn--fsqu00a.xn--fiqs8s"]);
+    for d in &got {
+        assert_eq!(d.message(), crlf_to_lf(&msg.data).as_slice());
+        assert_eq!(d.return_path, FROM);
+    }
+    let cmds = pf.client_commands(1);
+    assert!(
+        cmds.contains(&format!("MAIL FROM:<{FROM}> BODY=8BITMIME SMTPUTF8")),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"RCPT TO:<用户@xn--fsqu00a.xn--fiqs8s>".to_string()),
+        "{cmds:?}"
+    );
+}

@@ -73,6 +73,7 @@ impl Prepared {
             body_reencodable: true,
             data,
             dsn: self.dsn.clone(),
+            smtputf8: self.smtputf8,
         }))
     }
 }

@@ -160,6 +160,20 @@ pub fn xtext(text: &str) -> String {
     out
 }
 
+/// utf-8-addr-xtext (RFC 6533 section 3): UTF-8 as it is, but blanks, controls, `+`, `=` and
+/// `\\` as `\\x{HEX}`.
+pub fn utf8_addr_xtext(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if (c as u32) <= 0x20 || c == '\u{7F}' || matches!(c, '+' | '=' | '\\') {
+            out.push_str(&format!("\\x{{{:X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +207,11 @@ mod tests {
         assert!(Dsn::parse_envid("é").is_err());
         assert!(Dsn::parse_envid(&"x".repeat(101)).is_err());
         assert_eq!(Dsn::parse_envid(""), Ok(None));
+    }
+
+    #[test]
+    fn utf8_addr_xtext_keeps_utf8() {
+        assert_eq!(utf8_addr_xtext("jö+rg=@bü.de"), "jö\\x{2B}rg\\x{3D}@bü.de");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct Prepared {
     pub body_reencodable: bool,
     /// DSN parameters for the envelope (nothing asked by default).
     pub dsn: Dsn,
+    /// An address (envelope or header) has a UTF-8 local part: only a server with SMTPUTF8
+    /// (RFC 6531) can take the message, with `MAIL FROM:<...> SMTPUTF8`.
+    pub smtputf8: bool,
 }
 
 const ADDRESS_HEADERS: &[&str] = &[
@@ -226,6 +229,14 @@ impl Draft<'_> {
         if !data.ends_with(b"\r\n") {
             data.extend_from_slice(b"\r\n");
         }
+        // Address headers hold non-ASCII only in a UTF-8 local part: display names are
+        // encoded, domains are A-labels.
+        let smtputf8 = !from.is_ascii()
+            || rcpts.iter().any(|r| !r.is_ascii())
+            || head.iter().any(|h| {
+                ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
+                    && !h.value.is_ascii()
+            });
         let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
             || data[..body_start].iter().any(|&b| b >= 0x80);
         Ok(Prepared {
@@ -237,6 +248,7 @@ impl Draft<'_> {
             data,
             message_id,
             dsn: self.dsn.clone(),
+            smtputf8,
         })
     }
 }

@@ -7,7 +7,7 @@ use lettre::Address;
 
 use super::{Accepted, Body, Budget, Connection};
 use crate::error::{Error, Reply, Result, Stage};
-use crate::message::delivery::xtext;
+use crate::message::delivery::{utf8_addr_xtext, xtext};
 use crate::message::{Dsn, Prepared};
 
 /// Recipients sent in one write before their replies are read. Bounds how many RCPTs go past
@@ -212,6 +212,10 @@ impl Connection {
         if msg.eight_bit && self.caps.eight_bit_mime {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
+        if msg.smtputf8 {
+            // `send` has refused the message for a server without SMTPUTF8.
+            params.push(MailParameter::SmtpUtfEight);
+        }
         if let Some(dsn) = self.dsn_for(msg) {
             if let Some(ret) = dsn.ret {
                 params.push(encoded("RET", ret.keyword()));
@@ -253,9 +257,15 @@ pub(super) fn rcpt_command(addr: &str, dsn: Option<&Dsn>) -> Result<String> {
                 value: None,
             });
         }
-        // The recipient as the sender named it, echoed in the notification (RFC 3461 4.2).
+        // The recipient as the sender named it, echoed in the notification (RFC 3461 4.2; a
+        // UTF-8 address in RFC 6533's utf-8 form, which only an SMTPUTF8 server is sent).
+        let orcpt = if addr.is_ascii() {
+            format!("ORCPT=rfc822;{}", xtext(addr))
+        } else {
+            format!("ORCPT=utf-8;{}", utf8_addr_xtext(addr))
+        };
         params.push(RcptParameter::Other {
-            keyword: format!("ORCPT=rfc822;{}", xtext(addr)),
+            keyword: orcpt,
             value: None,
         });
     }

@@ -9,6 +9,26 @@ impl Connection {
     /// DSN: sent only to a server that offers it; without, the message goes without its DSN
     /// parameters (logged), unless the caller said `required`.
     pub(super) fn check_needs(&self, msg: &Prepared) -> Result<()> {
+        if msg.smtputf8 && !self.caps.smtputf8 {
+            let addr = std::iter::once(&msg.from)
+                .chain(&msg.rcpts)
+                .find(|a| !a.is_ascii())
+                .map_or_else(
+                    || "an address in the headers".to_string(),
+                    |a| format!("\"{a}\""),
+                );
+            return Err(Error::NotOffered {
+                host: self.host.clone(),
+                extension: "SMTPUTF8",
+                needs: format!(
+                    "{addr} needs: its part before the @ is not ASCII, and only a server with \
+                     SMTPUTF8 (RFC 6531) takes such an address"
+                ),
+                fix: "Send through a server that offers SMTPUTF8 (Postfix 3, Gmail, Microsoft \
+                      365), or use an ASCII address for this recipient"
+                    .into(),
+            });
+        }
         if msg.dsn.is_asked() && !self.caps.dsn {
             if msg.dsn.required {
                 return Err(Error::NotOffered {
