@@ -31,7 +31,8 @@
  *   MediaWiki's $wgSMTP and matched without regard to case: host (ssl:// or tls:// for implicit
  *   TLS), port, auth (true, false, "PLAIN", "LOGIN", "XOAUTH2"), username, password, IDHost
  *   (domain of the Message-ID), localhost (the EHLO name), timeout (seconds for each step),
- *   max_time (seconds for the whole call), starttls, debug, dsn_notify and dsn_ret, as the
+ *   max_time (seconds for the whole call), starttls, debug, dsn_notify, dsn_ret and require_tls
+ *   (true: only over verified TLS to a server that offers REQUIRETLS, RFC 8689), as the
  *   smtp.* ini settings of the same names; and dsn, an array asking for delivery status
  *   notifications (RFC 3461) when the server offers DSN: ['notify' => 'never' or any of
  *   'success', 'failure', 'delay' (a comma-separated string or an array), 'ret' => 'full' or

@@ -340,3 +340,74 @@ fn postfix_delivers_a_utf8_address_byte_for_byte() {
         "{cmds:?}"
     );
 }
+
+fn tls_message(id: &str, require_tls: bool, tls_required_no: bool) -> Prepared {
+    let mut headers = vec![
+        Header::new("From", FROM),
+        Header::new("Date", "Mon, 07 Dec 2026 10:00:00 +0000"),
+        Header::new("Message-ID", id),
+    ];
+    if tls_required_no {
+        headers.push(Header::new("TLS-Required", "No"));
+    }
+    Draft {
+        to: "ann@example.test".into(),
+        subject: "Reset".into(),
+        body: b"secret link\n",
+        headers,
+        idhost: "test.example".into(),
+        require_tls,
+        ..Default::default()
+    }
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn require_tls_over_verified_tls_to_a_server_with_requiretls() {
+    let srv = FaultServer::start_tls("good", &["--starttls", "--requiretls"]);
+    let s = srv.settings(&[("cafile", &ca_file())]);
+    let msg = tls_message("<rt.1@test.example>", true, false);
+    pool::send(&s, &msg).expect("sent with REQUIRETLS");
+    // A caller's TLS-Required: No stays as given, and asks for no REQUIRETLS.
+    let no = tls_message("<rt.2@test.example>", false, true);
+    pool::send(&s, &no).expect("sent");
+    let got = srv.wait_messages(2);
+    assert!(got[0].tls());
+    assert_eq!(got[0].mail_params(), ["REQUIRETLS"]);
+    assert_eq!(got[0].eml, msg.data);
+    assert!(got[1].mail_params().is_empty());
+    assert_eq!(got[1].eml, no.data);
+    assert!(String::from_utf8_lossy(&got[1].eml).contains("\r\nTLS-Required: No\r\n"));
+}
+
+#[test]
+fn require_tls_fails_unsent_naming_the_unmet_condition() {
+    let with = FaultServer::start_tls("good", &["--starttls", "--requiretls"]);
+    let without = FaultServer::start_tls("good", &["--starttls"]);
+    let ca = ca_file();
+    type Case<'a> = (&'a FaultServer, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 3] = [
+        (
+            &with,
+            vec![("cafile", &ca), ("starttls", "off")],
+            "the connection is not encrypted",
+        ),
+        (
+            &with,
+            vec![("verify_peer", "0")],
+            "certificate is not checked (smtp.verify_peer=0)",
+        ),
+        (&without, vec![("cafile", &ca)], "does not offer REQUIRETLS"),
+    ];
+    for (srv, ini, expect) in cases {
+        let msg = tls_message("<rt.3@test.example>", true, false);
+        let err = pool::send(&srv.settings(&ini), &msg).expect_err("must not be sent");
+        let text = err.to_string();
+        assert!(
+            text.contains(expect) && text.contains("not sent"),
+            "{expect}: {text}"
+        );
+        assert_eq!(srv.commands("MAIL"), 0, "{}", srv.transcript());
+    }
+}

@@ -741,6 +741,7 @@ fn check_case(case: &Case) -> Result<Outcome, String> {
         default_from: case.default_from.clone(),
         idhost: "wiki.example.org".into(),
         dsn: Default::default(),
+        require_tls: false,
     };
     let built = no_panic("Draft::build", || draft.build())?;
     let Ok(p) = built else {

@@ -66,6 +66,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("debug", "0", Scope::Call),
     setting("dsn_notify", "", Scope::Call),
     setting("dsn_ret", "", Scope::Call),
+    setting("require_tls", "0", Scope::Call),
     setting("cafile", "", Scope::System),
     setting("verify_peer", "1", Scope::System),
     setting("password_file", "", Scope::System),
@@ -190,6 +191,8 @@ pub struct Settings {
     pub pool: PoolSettings,
     /// DSN (RFC 3461) for the messages of this call; nothing asked by default.
     pub dsn: crate::message::Dsn,
+    /// REQUIRETLS (RFC 8689): the messages go only over verified TLS to a server that offers it.
+    pub require_tls: bool,
 }
 
 /// How the per-worker connection is kept between sends (ini only, not per call).
@@ -365,6 +368,7 @@ impl Settings {
             debug: parse_bool("debug", get("debug"))?,
             chunking: parse_chunking(&text("chunking")?)?,
             dsn: delivery::dsn(&text("dsn_notify")?, &text("dsn_ret")?, call_dsn)?,
+            require_tls: parse_bool("require_tls", get("require_tls"))?,
             oauth,
             max_connections: match parse_seconds("max_connections", get("max_connections"), 0.0)? {
                 d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as u32,

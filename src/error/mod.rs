@@ -196,6 +196,13 @@ pub enum Error {
         /// What to do.
         fix: String,
     },
+    /// The message requires TLS all the way (REQUIRETLS, RFC 8689), and this connection is not
+    /// verified TLS; nothing was sent.
+    TlsRequired {
+        host: String,
+        why: String,
+        fix: String,
+    },
     /// Too little of `smtp.max_time` was left to send the message and wait for the server's
     /// reply, so its end never went out: nothing was delivered, and trying again is safe.
     NoTimeForMessage {

@@ -227,6 +227,11 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
             "{host} does not offer {extension} (not in its EHLO reply), which {needs}{not_sent}. \
              {fix}"
         ),
+        Error::TlsRequired { host, why, fix } => write!(
+            f,
+            "the message requires TLS all the way (require_tls, RFC 8689), but to {host} \
+             {why}{not_sent}. {fix}"
+        ),
         Error::NoTimeForMessage {
             host,
             size,

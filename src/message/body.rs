@@ -74,6 +74,7 @@ impl Prepared {
             data,
             dsn: self.dsn.clone(),
             smtputf8: self.smtputf8,
+            require_tls: self.require_tls,
         }))
     }
 }

@@ -43,6 +43,8 @@ pub struct Draft<'a> {
     pub idhost: String,
     /// What the sender asks of the delivery (DSN), passed on to the envelope.
     pub dsn: Dsn,
+    /// REQUIRETLS (RFC 8689), passed on to the envelope.
+    pub require_tls: bool,
 }
 
 /// The message ready for the wire: envelope plus bytes (CRLF line ends, not yet dot-stuffed).
@@ -64,6 +66,9 @@ pub struct Prepared {
     /// An address (envelope or header) has a UTF-8 local part: only a server with SMTPUTF8
     /// (RFC 6531) can take the message, with `MAIL FROM:<...> SMTPUTF8`.
     pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689): only over verified TLS to a server that offers it, with
+    /// `MAIL FROM:<...> REQUIRETLS`.
+    pub require_tls: bool,
 }
 
 const ADDRESS_HEADERS: &[&str] = &[
@@ -249,6 +254,7 @@ impl Draft<'_> {
             message_id,
             dsn: self.dsn.clone(),
             smtputf8,
+            require_tls: self.require_tls,
         })
     }
 }

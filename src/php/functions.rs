@@ -42,6 +42,7 @@ pub fn smtp_send(
             default_from: ini::get("sendmail_from"),
             idhost: settings.idhost.clone(),
             dsn: settings.dsn.clone(),
+            require_tls: settings.require_tls,
         }
         .build()?;
         pool::send(&settings, &prepared)?;

@@ -207,6 +207,7 @@ fn send(
         default_from: ini::get("sendmail_from"),
         idhost: settings.idhost.clone(),
         dsn: settings.dsn.clone(),
+        require_tls: settings.require_tls,
     }
     .build()?;
     pool::send(&settings, &prepared)

@@ -61,6 +61,8 @@ pub struct Connection {
     caps: Capabilities,
     /// `smtp.chunking`: BDAT when the server offers CHUNKING.
     chunking: bool,
+    /// TLS with the server's certificate checked (`smtp.verify_peer` on).
+    tls_verified: bool,
     in_step: bool,
     pub facts: Facts,
     /// Messages accepted on this connection.
@@ -99,6 +101,7 @@ impl Connection {
             debug: s.debug,
             caps: Capabilities::default(),
             chunking: s.chunking,
+            tls_verified: false,
             in_step: false,
             facts: Facts::default(),
             messages: 0,

@@ -109,6 +109,7 @@ impl Connection {
             let what = self.tls_description().unwrap_or_default();
             self.wire(format_args!("TLS: {what}{resumed}"));
         }
+        self.tls_verified = s.verify_peer;
         self.in_step = true;
         Ok(())
     }

@@ -390,7 +390,7 @@ class Session:
             caps.append("SMTPUTF8")
         if c.dsn:
             caps.append("DSN")
-        if c.requiretls:
+        if c.requiretls and self.tls:
             caps.append("REQUIRETLS")
         caps.append("ENHANCEDSTATUSCODES")
         if c.starttls and not self.tls:
@@ -970,7 +970,7 @@ def parse_args(argv):
     p.add_argument("--chunking", action="store_true", help="offer CHUNKING (BDAT, RFC 3030)")
     p.add_argument("--dsn", action="store_true", help="offer DSN (RFC 3461)")
     p.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8")
-    p.add_argument("--requiretls", action="store_true", help="offer REQUIRETLS (RFC 8689)")
+    p.add_argument("--requiretls", action="store_true", help="offer REQUIRETLS (RFC 8689), after TLS only")
     p.add_argument("--size", type=int, default=SIZE_LIMIT,
                    help="SIZE to offer and enforce (default %d)" % SIZE_LIMIT)
     # auth

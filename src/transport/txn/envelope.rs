@@ -212,6 +212,14 @@ impl Connection {
         if msg.eight_bit && self.caps.eight_bit_mime {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
+        if msg.require_tls {
+            // `send` has refused the message unless the connection is verified TLS to a server
+            // that offers REQUIRETLS.
+            params.push(MailParameter::Other {
+                keyword: "REQUIRETLS".into(),
+                value: None,
+            });
+        }
         if msg.smtputf8 {
             // `send` has refused the message for a server without SMTPUTF8.
             params.push(MailParameter::SmtpUtfEight);

@@ -9,6 +9,9 @@ impl Connection {
     /// DSN: sent only to a server that offers it; without, the message goes without its DSN
     /// parameters (logged), unless the caller said `required`.
     pub(super) fn check_needs(&self, msg: &Prepared) -> Result<()> {
+        if msg.require_tls {
+            self.check_require_tls()?;
+        }
         if msg.smtputf8 && !self.caps.smtputf8 {
             let addr = std::iter::once(&msg.from)
                 .chain(&msg.rcpts)
@@ -47,6 +50,43 @@ impl Connection {
                 self.host,
                 msg.message_id
             );
+        }
+        Ok(())
+    }
+
+    /// REQUIRETLS (RFC 8689 section 4.1): the next hop must be reached over TLS with a
+    /// verified certificate and must offer REQUIRETLS; each unmet condition is named.
+    fn check_require_tls(&self) -> Result<()> {
+        let unmet = if !self.is_tls() {
+            Some((
+                "the connection is not encrypted",
+                "Use a server with STARTTLS (smtp.starttls=auto or required) or implicit TLS \
+                 (ssl://)",
+            ))
+        } else if !self.tls_verified {
+            Some((
+                "the server's certificate is not checked (smtp.verify_peer=0)",
+                "Turn smtp.verify_peer back on (with smtp.cafile for a private CA)",
+            ))
+        } else {
+            None
+        };
+        if let Some((why, fix)) = unmet {
+            return Err(Error::TlsRequired {
+                host: self.host.clone(),
+                why: why.into(),
+                fix: fix.into(),
+            });
+        }
+        if !self.caps.requiretls {
+            return Err(Error::NotOffered {
+                host: self.host.clone(),
+                extension: "REQUIRETLS",
+                needs: "the message requires (require_tls, RFC 8689)".into(),
+                fix: "Send through a server that offers REQUIRETLS, or send without \
+                      require_tls"
+                    .into(),
+            });
         }
         Ok(())
     }
