@@ -15,6 +15,7 @@
 mod auth;
 pub mod net;
 pub mod reply;
+mod seen;
 mod session;
 pub mod txn;
 
@@ -26,6 +27,7 @@ use lettre::transport::smtp::response::Response;
 
 pub use net::{Budget, Deadline, Idle};
 pub use reply::Capabilities;
+pub use seen::last_extensions;
 
 use crate::config::Settings;
 use crate::error::{about, Error, Reply, Result, Stage};

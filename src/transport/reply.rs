@@ -54,6 +54,53 @@ impl Capabilities {
         caps
     }
 
+    /// The extensions a message may depend on, offered and not: `offered: PIPELINING, SIZE
+    /// 10485760; not offered: CHUNKING, DSN` (the doctor, phpinfo).
+    pub fn extensions(&self) -> String {
+        let size = match self.size {
+            Some(n) if n > 0 => Some(format!("SIZE {n}")),
+            Some(_) => Some("SIZE".to_string()),
+            None => None,
+        };
+        let all = [
+            (
+                self.pipelining.then(|| "PIPELINING".to_string()),
+                "PIPELINING",
+            ),
+            (
+                self.eight_bit_mime.then(|| "8BITMIME".to_string()),
+                "8BITMIME",
+            ),
+            (self.chunking.then(|| "CHUNKING".to_string()), "CHUNKING"),
+            (size, "SIZE"),
+            (self.smtputf8.then(|| "SMTPUTF8".to_string()), "SMTPUTF8"),
+            (self.dsn.then(|| "DSN".to_string()), "DSN"),
+            (
+                self.requiretls.then(|| "REQUIRETLS".to_string()),
+                "REQUIRETLS",
+            ),
+        ];
+        let offered: Vec<String> = all.iter().filter_map(|(o, _)| o.clone()).collect();
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|(o, _)| o.is_none())
+            .map(|(_, n)| *n)
+            .collect();
+        let list = |v: &[&str]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+        format!(
+            "offered: {}; not offered: {}",
+            list(&offered),
+            list(&missing)
+        )
+    }
+
     /// For the doctor and the debug log.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

@@ -32,6 +32,7 @@ impl Connection {
             self.caps = response
                 .map(|r| Capabilities::parse(&r))
                 .unwrap_or_default();
+            super::seen::record(self.endpoint(), &self.caps);
             self.settle(&reply);
             return Ok(());
         }
