@@ -40,6 +40,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: ok
+extensions: ok
 auth: ok
 sender: ok
 tls: encrypted (TLS 1.%s, %s), certificate verified

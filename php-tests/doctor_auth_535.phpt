@@ -38,6 +38,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: warning
+extensions: ok
 auth: failed
 sender: skipped
 settings: 127.0.0.1:%d (STARTTLS when offered), login as wiki, timeout 5 s

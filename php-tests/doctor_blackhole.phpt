@@ -40,6 +40,7 @@ connect: ok
 greeting: failed
 ehlo: skipped
 tls: skipped
+extensions: skipped
 auth: skipped
 sender: skipped
 greeting: the server accepted the connection but sent no greeting within 1 s

@@ -85,6 +85,7 @@ exit status: 1, stderr: ''
 [ -  ] greeting  not tried: an earlier step failed
 [ -  ] ehlo      not tried: an earlier step failed
 [ -  ] tls       not tried: an earlier step failed
+[ -  ] extensions not tried: an earlier step failed
 [ -  ] auth      not tried: an earlier step failed
 [ -  ] sender    not tried: an earlier step failed
 
@@ -95,8 +96,9 @@ exit status: 0, stderr: ''
 [ok  ] dns       127.0.0.1 is 127.0.0.1
 [ok  ] connect   connected to 127.0.0.1:%d
 [ok  ] greeting  220 localhost ESMTP fault_smtp ready
-[ok  ] ehlo      the server offers PIPELINING, 8BITMIME, STARTTLS, SIZE 10485760
+[ok  ] ehlo      the server offers PIPELINING, 8BITMIME, STARTTLS, SMTPUTF8, SIZE 10485760
 [ok  ] tls       encrypted (TLS 1.%s, %s), certificate verified
+[ok  ] extensions offered: PIPELINING, 8BITMIME, SIZE 10485760, SMTPUTF8; not offered: CHUNKING, DSN, REQUIRETLS
 [ok  ] auth      logged in as wiki
 [ok  ] sender    the server accepts mail from <wiki@example.test> (250 2.1.0 Ok)
 

@@ -50,6 +50,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: ok
+extensions: ok
 token: ok (fetched a new token (expires in %d s); provider microsoft, scope https://outlook.office365.com/.default)
 auth: ok
 sender: ok

@@ -35,6 +35,7 @@ connect: failed
 greeting: skipped
 ehlo: skipped
 tls: skipped
+extensions: skipped
 auth: skipped
 sender: skipped
 settings: 127.0.0.1:%d (STARTTLS when offered), no login, timeout 5 s

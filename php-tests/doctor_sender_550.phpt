@@ -34,6 +34,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: warning
+extensions: ok
 auth: skipped
 sender: failed
 sender: the server said "550 5.7.1 you are not authorized to use this sender"

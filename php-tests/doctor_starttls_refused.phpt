@@ -35,6 +35,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: failed
+extensions: skipped
 auth: skipped
 sender: skipped
 tls: the server said "454 4.7.0 TLS not available"

@@ -36,8 +36,9 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: failed
+extensions: skipped
 auth: skipped
 sender: skipped
-ehlo: the server offers PIPELINING, 8BITMIME, STARTTLS, SIZE 10485760, AUTH PLAIN LOGIN XOAUTH2
+ehlo: the server offers PIPELINING, 8BITMIME, STARTTLS, SMTPUTF8, SIZE 10485760, AUTH PLAIN LOGIN XOAUTH2
 tls fix: the TLS certificate of 127.0.0.1 is self-signed, so nothing vouches for it. Save that certificate (PEM) on this machine and set smtp.cafile in php.ini to it, or give the server a certificate from a CA
 commands: EHLO, STARTTLS

@@ -35,6 +35,7 @@ connect: ok
 greeting: ok
 ehlo: ok
 tls: failed
+extensions: skipped
 auth: skipped
 sender: skipped
 tls fix: the TLS certificate of 127.0.0.1 is not valid for the name "127.0.0.1"; it is valid for: wrong.example.test. Set smtp.host to one of these names

@@ -25,6 +25,6 @@ echo "connections: ", substr_count(smtp_transcript($srv['dir']), ' OPEN'), "\n";
 echo count(smtp_received($srv['dir'], 0, 0)), " message(s)\n";
 ?>
 --EXPECT--
-SmtpException(0): smtp_send(): invalid setting: unknown option "hots"; known options are host, port, auth, username, password, idhost, localhost, timeout, max_time, starttls, debug
+SmtpException(0): smtp_send(): invalid setting: unknown option "hots"; known options are host, port, auth, username, password, idhost, localhost, timeout, max_time, starttls, debug, dsn_notify, dsn_ret, require_tls, dsn (an array)
 connections: 0
 0 message(s)

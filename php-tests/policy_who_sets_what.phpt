@@ -25,6 +25,7 @@ $table = [
     'username' => ['yes', 'yes'], 'password' => ['yes', 'yes'], 'starttls' => ['yes', 'yes'],
     'idhost' => ['yes', 'yes'], 'localhost' => ['yes', 'yes'], 'timeout' => ['yes', 'yes'],
     'max_time' => ['yes', 'yes'], 'debug' => ['yes', 'yes'],
+    'dsn_notify' => ['yes', 'yes'], 'dsn_ret' => ['yes', 'yes'], 'require_tls' => ['yes', 'yes'],
     'chunking' => ['no', 'yes'], 'override_mail' => ['no', 'yes'], 'pool' => ['no', 'yes'],
     'pool_ping_after' => ['no', 'yes'], 'pool_idle_timeout' => ['no', 'yes'],
     'pool_max_messages' => ['no', 'yes'],

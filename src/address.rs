@@ -39,31 +39,121 @@ fn display_name(name: &str) -> String {
 }
 
 /// Checks an address for the envelope (MAIL FROM / RCPT TO): `user@domain`, nothing else.
-/// Addresses must be ASCII: an internationalized address needs SMTPUTF8 (RFC 6531), which this
-/// extension does not speak, and non-ASCII lets invisible or control characters (U+0085,
-/// U+2028, U+202E, ...) into commands and headers.
+/// Returns the form that goes on the wire and into headers: a Unicode domain as its A-label
+/// (IDNA 2008 / UTS 46, `münchen.de` → `xn--mnchen-3ya.de`), which any server takes; a UTF-8
+/// local part (NFC) stays, and then needs SMTPUTF8 (RFC 6531), which the transport checks.
 pub fn check_addr(addr: &str) -> Result<String> {
-    if !addr.is_ascii() || addr.bytes().any(|b| b.is_ascii_control()) {
+    if addr.is_ascii() {
+        return check_ascii_addr(addr, addr);
+    }
+    let Some((local, domain)) = addr.rsplit_once('@') else {
         return Err(Error::Message(format!(
-            "invalid email address \"{}\": only ASCII addresses are supported (an \
-             internationalized address needs SMTPUTF8); write the domain in its xn-- form",
+            "invalid email address \"{}\": no @domain",
             printable(addr)
+        )));
+    };
+    // Controls, blanks and invisible formatting characters (U+0085, U+2028, U+202E, U+FEFF,
+    // ...) would let a line break into a command or hide what the address says.
+    if let Some(c) = addr.chars().find(|&c| !visible(c)) {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": it holds the invisible or control character \
+             U+{:04X}",
+            printable(addr),
+            c as u32
+        )));
+    }
+    let domain = if domain.is_ascii() {
+        domain.to_string()
+    } else {
+        a_label(addr, domain)?
+    };
+    if local.is_ascii() {
+        return check_ascii_addr(&format!("{local}@{domain}"), addr);
+    }
+    let local = utf8_local_part(addr, local)?;
+    // The domain alone, checked as for any ASCII address.
+    check_ascii_addr(&format!("x@{domain}"), addr)?;
+    Ok(format!("{local}@{domain}"))
+}
+
+fn check_ascii_addr(addr: &str, given: &str) -> Result<String> {
+    if addr.bytes().any(|b| b.is_ascii_control()) {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": control characters",
+            printable(given)
         )));
     }
     let checked = Address::from_str(addr).map_err(|e| {
         Error::Message(format!(
             "invalid email address \"{}\": {e}",
-            printable(addr)
+            printable(given)
         ))
     })?;
     if !domain_ok(checked.domain()) {
         return Err(Error::Message(format!(
             "invalid email address \"{}\": the domain may hold only letters, digits, '-', '_' \
              and dots (or be an address literal in [ ])",
-            printable(addr)
+            printable(given)
         )));
     }
     Ok(checked.to_string())
+}
+
+/// The longest domain (RFC 1035: 255 octets) and local part (RFC 5321: 64 octets).
+const MAX_DOMAIN: usize = 255;
+const MAX_LOCAL: usize = 64;
+
+/// A Unicode domain as its A-label (UTS 46 with the strict STD3 rules: letters, digits and
+/// hyphens only, DNS lengths checked).
+fn a_label(addr: &str, domain: &str) -> Result<String> {
+    // Bounded before the conversion: its cost then cannot grow with hostile input.
+    if domain.len() > MAX_DOMAIN * 4 {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": the domain is too long",
+            printable(addr)
+        )));
+    }
+    idna::domain_to_ascii_strict(domain).map_err(|_| {
+        Error::Message(format!(
+            "invalid email address \"{}\": \"{}\" is not a valid internationalized domain \
+             name (IDNA 2008 / UTS 46)",
+            printable(addr),
+            printable(domain)
+        ))
+    })
+}
+
+/// A UTF-8 local part (RFC 6531 section 3.3: a dot-atom whose atext takes any non-ASCII
+/// character), in NFC.
+fn utf8_local_part(addr: &str, local: &str) -> Result<String> {
+    // NFC at most thirds the length (Hangul jamo to a syllable): longer input cannot fit, and
+    // is refused before the normalisation's cost.
+    let nfc = if local.len() > MAX_LOCAL * 4 {
+        std::borrow::Cow::Borrowed(local)
+    } else {
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(local)
+    };
+    let atext =
+        |c: char| !c.is_ascii() || c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    let ok = nfc.len() <= MAX_LOCAL
+        && nfc
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext));
+    if !ok {
+        return Err(Error::Message(format!(
+            "invalid email address \"{}\": the part before the @ must be at most 64 bytes of \
+             letters, digits and !#$%&'*+-/=?^_`{{|}}~ between dots",
+            printable(addr)
+        )));
+    }
+    Ok(nfc.into_owned())
+}
+
+/// Not a control, blank or invisible formatting character.
+fn visible(c: char) -> bool {
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'))
 }
 
 /// A host name of letters, digits, hyphens (and underscores, which internal names use) between
@@ -357,12 +447,13 @@ mod tests {
     }
 
     #[test]
-    fn only_ascii_addresses_without_control_characters() {
+    fn no_control_or_invisible_characters() {
         for s in [
-            "jörg@example.org",
             "l@e\u{85}t",
             "a\u{2028}@example.org",
             "a@exa\u{202e}mple.org",
+            "j\u{200b}örg@example.org",
+            "jörg@exa mple.org",
         ] {
             assert!(parse_list(s).is_err(), "{s:?}");
             assert!(check_addr(s).is_err(), "{s:?}");
@@ -370,6 +461,35 @@ mod tests {
         assert!(
             parse_list("Jörg <j@example.org>").is_ok(),
             "a non-ASCII name is fine"
+        );
+    }
+
+    #[test]
+    fn unicode_domains_become_a_labels_and_utf8_local_parts_stay_in_nfc() {
+        assert_eq!(
+            check_addr("info@münchen.de").unwrap(),
+            "info@xn--mnchen-3ya.de"
+        );
+        assert_eq!(
+            check_addr("info@MÜNCHEN.de").unwrap(),
+            "info@xn--mnchen-3ya.de"
+        );
+        assert_eq!(
+            check_addr("用户@例子.中国").unwrap(),
+            "用户@xn--fsqu00a.xn--fiqs8s"
+        );
+        // "jo" + combining acute accent: NFC makes it one character.
+        assert_eq!(
+            check_addr("jo\u{301}se@exemplo.br").unwrap(),
+            "j\u{f3}se@exemplo.br"
+        );
+        for bad in ["jörg..x@example.org", ".jörg@example.org", "jörg@-ü.de"] {
+            assert!(check_addr(bad).is_err(), "{bad}");
+        }
+        assert!(check_addr(&format!("{}@example.org", "ö".repeat(33))).is_err());
+        assert_eq!(
+            addrs("Jörg <jörg@bücher.example>"),
+            ["jörg@xn--bcher-kva.example"]
         );
     }
 

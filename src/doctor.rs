@@ -74,7 +74,7 @@ impl Report {
     }
 }
 
-const STEPS_AFTER_CONNECT: &[&str] = &["greeting", "ehlo", "tls", "auth", "sender"];
+const STEPS_AFTER_CONNECT: &[&str] = &["greeting", "ehlo", "tls", "extensions", "auth", "sender"];
 
 /// Diagnoses the settings; `sender` is the address to try in MAIL FROM (the From of your
 /// mail, e.g. MediaWiki's `$wgPasswordSender`).
@@ -154,7 +154,7 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
                 None,
             );
             r.fail("tls", &e);
-            r.skip_rest(&["auth", "sender"]);
+            r.skip_rest(&["extensions", "auth", "sender"]);
             return r.steps;
         }
         Err(e) => {
@@ -193,14 +193,14 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
             } else {
                 r.fail("greeting", &e);
             }
-            r.skip_rest(&["ehlo", "tls", "auth", "sender"]);
+            r.skip_rest(&["ehlo", "tls", "extensions", "auth", "sender"]);
             return r.steps;
         }
     }
 
     if let Err(e) = conn.hello(s, &budget) {
         r.fail("ehlo", &e);
-        r.skip_rest(&["tls", "auth", "sender"]);
+        r.skip_rest(&["tls", "extensions", "auth", "sender"]);
         return r.steps;
     }
     r.add("ehlo", Verdict::Ok, capabilities(&conn), None);
@@ -237,10 +237,18 @@ pub fn diagnose(s: &Settings, sender: Option<&str>) -> Vec<Step> {
         },
         Err(e) => {
             r.fail("tls", &e);
-            r.skip_rest(&["auth", "sender"]);
+            r.skip_rest(&["extensions", "auth", "sender"]);
             return r.steps;
         }
     }
+
+    // After STARTTLS: the EHLO reply that counts (REQUIRETLS is offered over TLS only).
+    r.add(
+        "extensions",
+        Verdict::Ok,
+        conn.capabilities().extensions(),
+        None,
+    );
 
     if let (Some(oauth), false) = (&s.oauth, s.auth == AuthMode::Off) {
         let limits = crate::oauth::Limits {

@@ -18,6 +18,8 @@
  *
  * @param string|string[] $to Recipients: one address or a comma-separated list as for mail(),
  *   or an array of addresses. Each may have a display name ("Ann <ann@example.org>").
+ *   Addresses are UTF-8: a Unicode domain is sent as its A-label (xn--); a UTF-8 part before
+ *   the @ needs a server with SMTPUTF8 (RFC 6531), else SmtpException before anything is sent.
  * @param string $subject UTF-8; encoded as RFC 2047 when it is not plain ASCII.
  *   (An int or float is taken as its string form.)
  * @param string $body The message body (line endings are sent as CRLF).
@@ -29,8 +31,14 @@
  *   MediaWiki's $wgSMTP and matched without regard to case: host (ssl:// or tls:// for implicit
  *   TLS), port, auth (true, false, "PLAIN", "LOGIN", "XOAUTH2"), username, password, IDHost
  *   (domain of the Message-ID), localhost (the EHLO name), timeout (seconds for each step),
- *   max_time (seconds for the whole call), starttls and debug, as the smtp.* ini settings of
- *   the same names. An unknown key, or one only php.ini may set (cafile, verify_peer,
+ *   max_time (seconds for the whole call), starttls, debug, dsn_notify, dsn_ret and require_tls
+ *   (true: only over verified TLS to a server that offers REQUIRETLS, RFC 8689), as the
+ *   smtp.* ini settings of the same names; and dsn, an array asking for delivery status
+ *   notifications (RFC 3461) when the server offers DSN: ['notify' => 'never' or any of
+ *   'success', 'failure', 'delay' (a comma-separated string or an array), 'ret' => 'full' or
+ *   'hdrs', 'envid' => printable ASCII (at most 100 characters; bounces carry it as
+ *   Original-Envelope-Id), 'required' => true to fail unsent when the server lacks DSN].
+ *   An unknown key, or one only php.ini may set (cafile, verify_peer,
  *   password_file, password_env), is an SmtpException ("invalid setting").
  * @return string The Message-ID header of the message sent, with its angle brackets.
  * @throws SmtpException When the message was not sent, or a setting is invalid: what failed,

@@ -663,8 +663,21 @@ fn no_panic<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 /// True when `addr` is written in `text`: literally, or once comments and folding are taken
 /// out (`a@(c)example.org` is `a@example.org`).
 fn written_in(addr: &str, text: &str) -> bool {
-    let addr = addr.to_lowercase();
-    let text = text.to_lowercase();
+    // A Unicode domain goes as its A-label, a UTF-8 local part in NFC: compare the Unicode
+    // forms.
+    let nfc = |s: &str| {
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+            .normalize(s)
+            .into_owned()
+    };
+    let addr = match addr.rsplit_once('@') {
+        Some((local, domain)) if domain.contains("xn--") => {
+            format!("{local}@{}", idna::domain_to_unicode(domain).0)
+        }
+        _ => addr.to_string(),
+    };
+    let addr = nfc(&addr).to_lowercase();
+    let text = nfc(text).to_lowercase();
     if text.contains(&addr) {
         return true;
     }
@@ -727,6 +740,8 @@ fn check_case(case: &Case) -> Result<Outcome, String> {
         envelope_from: case.envelope_from.clone(),
         default_from: case.default_from.clone(),
         idhost: "wiki.example.org".into(),
+        dsn: Default::default(),
+        require_tls: false,
     };
     let built = no_panic("Draft::build", || draft.build())?;
     let Ok(p) = built else {

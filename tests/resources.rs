@@ -105,6 +105,24 @@ fn cases() -> Vec<(&'static str, Case)> {
             let s = rep("a", MB) + "@example.test";
             Box::new(move || parse_list(&s).map_or(0, |l| l.len()))
         }),
+        ("long_unicode_domain", || {
+            let s = String::from("x@") + &rep("ü", MB);
+            Box::new(move || parse_list(&s).map_or(0, |l| l.len()))
+        }),
+        ("long_utf8_local_part", || {
+            let s = rep("o\u{301}", MB / 3) + "@example.test";
+            Box::new(move || parse_list(&s).map_or(0, |l| l.len()))
+        }),
+        ("many_unicode_domains", || {
+            let s: String = (0..MB / 24)
+                .map(|i| format!("r{i}@bücher.example,"))
+                .collect();
+            Box::new(move || {
+                draft(s, "s".into(), vec![from()], b"b".to_vec())
+                    .build()
+                    .map_or(0, |p| p.rcpts.len())
+            })
+        }),
         ("many_angle_brackets", || {
             let s = rep("<", MB) + "x@example.test" + &rep(">", 1000);
             Box::new(move || parse_list(&s).map_or(0, |l| l.len()))

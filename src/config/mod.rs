@@ -8,6 +8,7 @@
 //! server, port, TLS mode, STARTTLS policy, auth mode and account the administrator set
 //! (`trust`). Limits on this machine's resources (`max_connections`) are the administrator's.
 
+mod delivery;
 mod trust;
 mod values;
 
@@ -63,6 +64,9 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("max_time", "30", Scope::Call),
     setting("starttls", "auto", Scope::Call),
     setting("debug", "0", Scope::Call),
+    setting("dsn_notify", "", Scope::Call),
+    setting("dsn_ret", "", Scope::Call),
+    setting("require_tls", "0", Scope::Call),
     setting("cafile", "", Scope::System),
     setting("verify_peer", "1", Scope::System),
     setting("password_file", "", Scope::System),
@@ -186,6 +190,10 @@ pub struct Settings {
     /// Where XOAUTH2 gets its tokens (`smtp.oauth_*`); `None`: the token is `password`.
     pub oauth: Option<OAuthSettings>,
     pub pool: PoolSettings,
+    /// DSN (RFC 3461) for the messages of this call; nothing asked by default.
+    pub dsn: crate::message::Dsn,
+    /// REQUIRETLS (RFC 8689): the messages go only over verified TLS to a server that offers it.
+    pub require_tls: bool,
 }
 
 /// How the per-worker connection is kept between sends (ini only, not per call).
@@ -236,6 +244,8 @@ impl Settings {
                 )
             })
             .collect();
+        let (options, call_dsn) = delivery::split(options)?;
+        let options = options.as_slice();
         let mut own_password = false;
         let mut own_token = false;
         for (key, value) in options {
@@ -245,7 +255,7 @@ impl Settings {
                 .find(|s| s.name == lower && s.scope != Scope::Request);
             let Some(known) = known else {
                 return Err(Error::Config(format!(
-                    "unknown option \"{key}\"; known options are {}",
+                    "unknown option \"{key}\"; known options are {}, dsn (an array)",
                     option_keys().join(", ")
                 )));
             };
@@ -359,6 +369,8 @@ impl Settings {
             verify_peer: parse_bool("verify_peer", get("verify_peer"))?,
             debug: parse_bool("debug", get("debug"))?,
             chunking: parse_chunking(&text("chunking")?)?,
+            dsn: delivery::dsn(&text("dsn_notify")?, &text("dsn_ret")?, call_dsn)?,
+            require_tls: parse_bool("require_tls", get("require_tls"))?,
             oauth,
             max_connections: match parse_seconds("max_connections", get("max_connections"), 0.0)? {
                 d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as u32,

@@ -176,6 +176,24 @@ pub enum Error {
         size: u64,
         max: u64,
     },
+    /// The message asks for an SMTP extension the server does not offer (DSN with `required`,
+    /// SMTPUTF8 for a UTF-8 address, REQUIRETLS); nothing was sent.
+    NotOffered {
+        host: String,
+        /// The extension, as the server would name it in its EHLO reply.
+        extension: &'static str,
+        /// Why the message needs it ("which ...").
+        needs: String,
+        /// What to do.
+        fix: String,
+    },
+    /// The message requires TLS all the way (REQUIRETLS, RFC 8689), and this connection is not
+    /// verified TLS; nothing was sent.
+    TlsRequired {
+        host: String,
+        why: String,
+        fix: String,
+    },
     /// Too little of `smtp.max_time` was left to send the message and wait for the server's
     /// reply, so its end never went out: nothing was delivered, and trying again is safe.
     NoTimeForMessage {

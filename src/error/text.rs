@@ -223,6 +223,21 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
              (its EHLO SIZE){not_sent}. Send a smaller message, for example with a link instead \
              of an attachment"
         ),
+        Error::NotOffered {
+            host,
+            extension,
+            needs,
+            fix,
+        } => write!(
+            f,
+            "{host} does not offer {extension} (not in its EHLO reply), which {needs}{not_sent}. \
+             {fix}"
+        ),
+        Error::TlsRequired { host, why, fix } => write!(
+            f,
+            "the message requires TLS all the way (require_tls, RFC 8689), but to {host} \
+             {why}{not_sent}. {fix}"
+        ),
         Error::NoTimeForMessage {
             host,
             size,

@@ -72,6 +72,9 @@ impl Prepared {
             body_start: new_head.len(),
             body_reencodable: true,
             data,
+            dsn: self.dsn.clone(),
+            smtputf8: self.smtputf8,
+            require_tls: self.require_tls,
         }))
     }
 }

@@ -13,11 +13,13 @@ use crate::error::{Error, Result};
 
 mod body;
 mod date;
+pub mod delivery;
 mod header;
 
 pub use body::normalize_crlf;
 use body::{scan_body, BodyForm};
 pub use date::{generate_message_id, rfc5322_date, UtcTime};
+pub use delivery::Dsn;
 pub use header::{
     check_name, check_value, header_text, parse_header_block, sanitize_line, Header, HeaderError,
 };
@@ -39,6 +41,10 @@ pub struct Draft<'a> {
     pub default_from: Option<String>,
     /// Domain of the generated Message-ID.
     pub idhost: String,
+    /// What the sender asks of the delivery (DSN), passed on to the envelope.
+    pub dsn: Dsn,
+    /// REQUIRETLS (RFC 8689), passed on to the envelope.
+    pub require_tls: bool,
 }
 
 /// The message ready for the wire: envelope plus bytes (CRLF line ends, not yet dot-stuffed).
@@ -55,6 +61,14 @@ pub struct Prepared {
     /// The body may be re-encoded as quoted-printable: a single part (not multipart or
     /// message/*) whose Content-Transfer-Encoding, if any, is 7bit or 8bit.
     pub body_reencodable: bool,
+    /// DSN parameters for the envelope (nothing asked by default).
+    pub dsn: Dsn,
+    /// An address (envelope or header) has a UTF-8 local part: only a server with SMTPUTF8
+    /// (RFC 6531) can take the message, with `MAIL FROM:<...> SMTPUTF8`.
+    pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689): only over verified TLS to a server that offers it, with
+    /// `MAIL FROM:<...> REQUIRETLS`.
+    pub require_tls: bool,
 }
 
 const ADDRESS_HEADERS: &[&str] = &[
@@ -220,6 +234,14 @@ impl Draft<'_> {
         if !data.ends_with(b"\r\n") {
             data.extend_from_slice(b"\r\n");
         }
+        // Address headers hold non-ASCII only in a UTF-8 local part: display names are
+        // encoded, domains are A-labels.
+        let smtputf8 = !from.is_ascii()
+            || rcpts.iter().any(|r| !r.is_ascii())
+            || head.iter().any(|h| {
+                ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
+                    && !h.value.is_ascii()
+            });
         let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
             || data[..body_start].iter().any(|&b| b >= 0x80);
         Ok(Prepared {
@@ -230,6 +252,9 @@ impl Draft<'_> {
             body_reencodable: reencodable,
             data,
             message_id,
+            dsn: self.dsn.clone(),
+            smtputf8,
+            require_tls: self.require_tls,
         })
     }
 }

@@ -151,30 +151,80 @@ pub fn options_arg(
             type_name(z)
         )));
     };
-    arr.iter()
-        .map(|(k, v)| {
-            let value = match v.get_type() {
-                DataType::Null => Value::Null,
-                DataType::False => Value::Bool(false),
-                DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
-                DataType::Long => Value::Int(v.long().unwrap_or_default()),
-                DataType::Double => Value::Float(v.double().unwrap_or_default()),
-                DataType::String => Value::Str(
-                    header_text(
-                        v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
-                        &format!("option \"{k}\""),
-                    )
-                    .map_err(|e| value_error(format!("{func}(): {e}")))?
-                    .to_string(),
-                ),
-                _ => {
-                    return Err(type_error(format!(
-                        "{func}(): option \"{k}\" must be a string, int or bool, {} given",
-                        type_name(v)
-                    )))
+    let mut out = Vec::new();
+    for (k, v) in arr.iter() {
+        let key = k.to_string();
+        if key.eq_ignore_ascii_case("dsn") {
+            out.extend(dsn_arg(v, func)?);
+        } else {
+            let value = option_value(&key, v, func)?;
+            out.push((key, value));
+        }
+    }
+    Ok(out)
+}
+
+/// `'dsn' => ['notify' => 'failure,delay' | ['failure', 'delay'], 'ret' => ..., ...]` as
+/// `dsn.<key>` pairs (the settings check the keys and values).
+fn dsn_arg(z: &Zval, func: &str) -> Result<Vec<(String, Value)>, ArgError> {
+    if z.is_null() {
+        return Ok(Vec::new());
+    }
+    let Some(arr) = z.array() else {
+        return Err(type_error(format!(
+            "{func}(): option \"dsn\" must be an array (['notify' => 'failure', 'ret' => \
+             'hdrs', 'envid' => '...']), {} given",
+            type_name(z)
+        )));
+    };
+    let mut out = Vec::new();
+    for (k, v) in arr {
+        let key = format!("dsn.{k}");
+        let value = match v.array() {
+            Some(list) => {
+                let mut words = Vec::new();
+                for (_, w) in list {
+                    match option_value(&key, w, func)? {
+                        Value::Str(s) => words.push(s),
+                        _ => {
+                            return Err(type_error(format!(
+                                "{func}(): option \"{key}\" must be a string or an array of \
+                                 strings"
+                            )))
+                        }
+                    }
                 }
-            };
-            Ok((k.to_string(), value))
-        })
-        .collect()
+                Value::Str(words.join(","))
+            }
+            None => option_value(&key, v, func)?,
+        };
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// One scalar of the options array.
+fn option_value(k: &str, v: &Zval, func: &str) -> Result<Value, ArgError> {
+    let value = match v.get_type() {
+        DataType::Null => Value::Null,
+        DataType::False => Value::Bool(false),
+        DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
+        DataType::Long => Value::Int(v.long().unwrap_or_default()),
+        DataType::Double => Value::Float(v.double().unwrap_or_default()),
+        DataType::String => Value::Str(
+            header_text(
+                v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
+                &format!("option \"{k}\""),
+            )
+            .map_err(|e| value_error(format!("{func}(): {e}")))?
+            .to_string(),
+        ),
+        _ => {
+            return Err(type_error(format!(
+                "{func}(): option \"{k}\" must be a string, int or bool, {} given",
+                type_name(v)
+            )))
+        }
+    };
+    Ok(value)
 }

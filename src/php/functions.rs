@@ -41,6 +41,8 @@ pub fn smtp_send(
             envelope_from: None,
             default_from: ini::get("sendmail_from"),
             idhost: settings.idhost.clone(),
+            dsn: settings.dsn.clone(),
+            require_tls: settings.require_tls,
         }
         .build()?;
         pool::send(&settings, &prepared)?;

@@ -76,4 +76,9 @@ fn rows() {
         "Last server",
         pool::last_server().as_deref().unwrap_or("(none yet)"),
     );
+    let extensions = crate::transport::last_extensions().map_or_else(
+        || "(none yet)".to_string(),
+        |(at, ext)| format!("{at}: {ext}"),
+    );
+    zend::info_row("Last server's extensions", &extensions);
 }

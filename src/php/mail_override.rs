@@ -206,6 +206,8 @@ fn send(
         envelope_from: params.and_then(envelope_from_params),
         default_from: ini::get("sendmail_from"),
         idhost: settings.idhost.clone(),
+        dsn: settings.dsn.clone(),
+        require_tls: settings.require_tls,
     }
     .build()?;
     pool::send(&settings, &prepared)

@@ -15,6 +15,7 @@
 mod auth;
 pub mod net;
 pub mod reply;
+mod seen;
 mod session;
 pub mod txn;
 
@@ -26,6 +27,7 @@ use lettre::transport::smtp::response::Response;
 
 pub use net::{Budget, Deadline, Idle};
 pub use reply::Capabilities;
+pub use seen::last_extensions;
 
 use crate::config::Settings;
 use crate::error::{about, Error, NetError, Reply, Result, Stage};
@@ -61,6 +63,8 @@ pub struct Connection {
     caps: Capabilities,
     /// `smtp.chunking`: BDAT when the server offers CHUNKING.
     chunking: bool,
+    /// TLS with the server's certificate checked (`smtp.verify_peer` on).
+    tls_verified: bool,
     in_step: bool,
     pub facts: Facts,
     /// Messages accepted on this connection.
@@ -99,6 +103,7 @@ impl Connection {
             debug: s.debug,
             caps: Capabilities::default(),
             chunking: s.chunking,
+            tls_verified: false,
             in_step: false,
             facts: Facts::default(),
             messages: 0,

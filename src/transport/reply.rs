@@ -15,6 +15,12 @@ pub struct Capabilities {
     pub eight_bit_mime: bool,
     pub starttls: bool,
     pub chunking: bool,
+    /// DSN (RFC 3461): NOTIFY, ORCPT, RET and ENVID are understood.
+    pub dsn: bool,
+    /// SMTPUTF8 (RFC 6531): UTF-8 addresses and header fields.
+    pub smtputf8: bool,
+    /// REQUIRETLS (RFC 8689).
+    pub requiretls: bool,
     /// SIZE: the largest message the server takes (0 = no limit given).
     pub size: Option<u64>,
     /// The mechanisms after AUTH, as the server wrote them.
@@ -35,6 +41,9 @@ impl Capabilities {
             match keyword.as_str() {
                 "PIPELINING" => caps.pipelining = true,
                 "CHUNKING" => caps.chunking = true,
+                "DSN" => caps.dsn = true,
+                "SMTPUTF8" => caps.smtputf8 = true,
+                "REQUIRETLS" => caps.requiretls = true,
                 "SIZE" => caps.size = Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0)),
                 "AUTH" => caps.auth_offered = words.collect::<Vec<_>>().join(" "),
                 _ => {}
@@ -45,6 +54,53 @@ impl Capabilities {
         caps
     }
 
+    /// The extensions a message may depend on, offered and not: `offered: PIPELINING, SIZE
+    /// 10485760; not offered: CHUNKING, DSN` (the doctor, phpinfo).
+    pub fn extensions(&self) -> String {
+        let size = match self.size {
+            Some(n) if n > 0 => Some(format!("SIZE {n}")),
+            Some(_) => Some("SIZE".to_string()),
+            None => None,
+        };
+        let all = [
+            (
+                self.pipelining.then(|| "PIPELINING".to_string()),
+                "PIPELINING",
+            ),
+            (
+                self.eight_bit_mime.then(|| "8BITMIME".to_string()),
+                "8BITMIME",
+            ),
+            (self.chunking.then(|| "CHUNKING".to_string()), "CHUNKING"),
+            (size, "SIZE"),
+            (self.smtputf8.then(|| "SMTPUTF8".to_string()), "SMTPUTF8"),
+            (self.dsn.then(|| "DSN".to_string()), "DSN"),
+            (
+                self.requiretls.then(|| "REQUIRETLS".to_string()),
+                "REQUIRETLS",
+            ),
+        ];
+        let offered: Vec<String> = all.iter().filter_map(|(o, _)| o.clone()).collect();
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|(o, _)| o.is_none())
+            .map(|(_, n)| *n)
+            .collect();
+        let list = |v: &[&str]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+        format!(
+            "offered: {}; not offered: {}",
+            list(&offered),
+            list(&missing)
+        )
+    }
+
     /// For the doctor and the debug log.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -53,6 +109,9 @@ impl Capabilities {
             (self.chunking, "CHUNKING"),
             (self.eight_bit_mime, "8BITMIME"),
             (self.starttls, "STARTTLS"),
+            (self.dsn, "DSN"),
+            (self.smtputf8, "SMTPUTF8"),
+            (self.requiretls, "REQUIRETLS"),
         ] {
             if on {
                 parts.push(name.to_string());

@@ -32,6 +32,7 @@ impl Connection {
             self.caps = response
                 .map(|r| Capabilities::parse(&r))
                 .unwrap_or_default();
+            super::seen::record(self.endpoint(), &self.caps);
             self.settle(&reply);
             return Ok(());
         }
@@ -111,6 +112,7 @@ impl Connection {
             let what = self.tls_description().unwrap_or_default();
             self.wire(format_args!("TLS: {what}{resumed}"));
         }
+        self.tls_verified = s.verify_peer;
         self.in_step = true;
         Ok(())
     }

@@ -50,6 +50,26 @@ impl Recorded {
     pub fn rcpt_to(&self) -> Vec<String> {
         self.list("rcpt_to")
     }
+    /// The parameters of each accepted RCPT, joined by spaces (`NOTIFY=FAILURE ORCPT=...`).
+    pub fn rcpt_params(&self) -> Vec<String> {
+        self.json["rcpt_params"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        p.as_array()
+                            .map(|w| {
+                                w.iter()
+                                    .filter_map(|x| x.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
     pub fn helo(&self) -> Option<String> {
         self.text("helo")
     }

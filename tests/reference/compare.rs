@@ -215,7 +215,7 @@ pub fn compare(case: &Case, reference: &Side, ext: &Side, mail_api: bool) -> Ver
     let rcpts = |s: &Side| -> BTreeSet<String> {
         s.arrivals
             .iter()
-            .flat_map(|a| a.rcpts.iter().map(|r| r.to_ascii_lowercase()))
+            .flat_map(|a| a.rcpts.iter().map(|r| unicode_domain(r).to_lowercase()))
             .collect()
     };
     let (r, e) = (rcpts(reference), rcpts(ext));
@@ -342,7 +342,7 @@ fn compare_headers(reference: &[Field], ext: &[Field], problems: &mut Vec<String
                 let rt = alnum(&text(&rf.value));
                 let extra: Vec<_> = addresses(&text(&ef.value))
                     .into_iter()
-                    .filter(|a| !rt.contains(&alnum(a)))
+                    .filter(|a| !rt.contains(&alnum(&unicode_domain(a))))
                     .collect();
                 if !extra.is_empty() {
                     problems.push(format!(
@@ -360,6 +360,18 @@ fn compare_headers(reference: &[Field], ext: &[Field], problems: &mut Vec<String
                 }
             }
         }
+    }
+}
+
+/// The address with an A-label domain in its Unicode form: the extension sends a Unicode
+/// domain as its A-label (IDNA), Postfix passes the caller's UTF-8 bytes on; both name the
+/// same mailbox.
+fn unicode_domain(addr: &str) -> String {
+    match addr.rsplit_once('@') {
+        Some((local, domain)) if domain.to_ascii_lowercase().contains("xn--") => {
+            format!("{local}@{}", idna::domain_to_unicode(domain).0)
+        }
+        _ => addr.to_string(),
     }
 }
 

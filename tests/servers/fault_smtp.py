@@ -190,6 +190,7 @@ class Session:
     def reset_txn(self):
         self.mail_from = None
         self.mail_params = []
+        self.rcpt_params = []
         self.rcpts = []
         self.chunks = bytearray()
 
@@ -385,7 +386,12 @@ class Session:
             caps.append("8BITMIME")
         if c.chunking:
             caps.append("CHUNKING")
-        caps.append("SMTPUTF8")
+        if not c.no_smtputf8:
+            caps.append("SMTPUTF8")
+        if c.dsn:
+            caps.append("DSN")
+        if c.requiretls and self.tls:
+            caps.append("REQUIRETLS")
         caps.append("ENHANCEDSTATUSCODES")
         if c.starttls and not self.tls:
             caps.append("STARTTLS")
@@ -678,7 +684,8 @@ class Session:
         for p in params:
             key, _, val = p.partition("=")
             key = key.upper()
-            need = {"BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8", "SIZE": "SIZE"}.get(key)
+            need = {"BODY": "8BITMIME", "SMTPUTF8": "SMTPUTF8", "SIZE": "SIZE", "RET": "DSN",
+                    "ENVID": "DSN", "REQUIRETLS": "REQUIRETLS"}.get(key)
             if need is not None and need not in adv:
                 self.respond("MAIL", R("555 5.5.4 Unsupported option: %s" % p))
                 return
@@ -696,6 +703,7 @@ class Session:
             self.mail_from = addr
             self.mail_params = params
             self.rcpts = []
+            self.rcpt_params = []
 
     def cmd_RCPT(self, arg):
         c = self.cfg
@@ -707,6 +715,12 @@ class Session:
             self.respond("RCPT", R("501 5.1.3 Bad recipient address syntax"))
             return
         addr = m.group(1) if m.group(1) is not None else m.group(2)
+        rcpt_params = m.group(3).split()
+        for p in rcpt_params:
+            key = p.partition("=")[0].upper()
+            if key in ("NOTIFY", "ORCPT") and "DSN" not in self.allowed_params():
+                self.respond("RCPT", R("555 5.5.4 Unsupported option: %s" % p))
+                return
         accept = False
         special = next((text for sub, text in c.rcpt_replies if sub in addr), None)
         # As Postfix does, the recipient limit comes before any check of the address.
@@ -723,6 +737,7 @@ class Session:
         code, _, _ = self.respond("RCPT", default)
         if accept and 200 <= code < 300:
             self.rcpts.append(addr)
+            self.rcpt_params.append(rcpt_params)
 
     def cmd_DATA(self, arg):
         if arg:
@@ -821,6 +836,7 @@ class Session:
             "mail_from": self.mail_from,
             "mail_params": list(self.mail_params),
             "rcpt_to": list(self.rcpts),
+            "rcpt_params": list(self.rcpt_params),
             "helo": self.helo,
             "tls": self.tls,
             "auth_user": self.auth_user,
@@ -959,6 +975,9 @@ def parse_args(argv):
     p.add_argument("--no-8bitmime", action="store_true")
     p.add_argument("--no-ehlo", action="store_true")
     p.add_argument("--chunking", action="store_true", help="offer CHUNKING (BDAT, RFC 3030)")
+    p.add_argument("--dsn", action="store_true", help="offer DSN (RFC 3461)")
+    p.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8")
+    p.add_argument("--requiretls", action="store_true", help="offer REQUIRETLS (RFC 8689), after TLS only")
     p.add_argument("--size", type=int, default=SIZE_LIMIT,
                    help="SIZE to offer and enforce (default %d)" % SIZE_LIMIT)
     # auth

@@ -225,7 +225,7 @@ impl Connection {
         budget: &Budget,
     ) -> Result<Accepted> {
         let mail = self.mail_command(msg)?;
-        let rcpt_cmd = super::envelope::rcpt_command(rcpt)?;
+        let rcpt_cmd = super::envelope::rcpt_command(rcpt, self.dsn_for(msg))?;
         let bdat = bdat_line(msg.data.len());
         let mut head = Vec::with_capacity(mail.len() + rcpt_cmd.len() + bdat.len());
         head.extend_from_slice(mail.as_bytes());

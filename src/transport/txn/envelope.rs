@@ -2,12 +2,13 @@
 //! the DATA command itself. On success the server waits for the body.
 
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
-use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter};
+use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptParameter};
 use lettre::Address;
 
 use super::{Accepted, Body, Budget, Connection};
 use crate::error::{Error, Reply, Result, Stage};
-use crate::message::Prepared;
+use crate::message::delivery::{utf8_addr_xtext, xtext};
+use crate::message::{Dsn, Prepared};
 
 /// Recipients sent in one write before their replies are read. Bounds how many RCPTs go past
 /// a recipient limit we do not know yet (a server may slow down every reply after too many:
@@ -32,9 +33,10 @@ impl Connection {
         budget: &Budget,
     ) -> Result<Accepted> {
         let mail = self.mail_command(msg)?;
+        let dsn = self.dsn_for(msg);
         let rcpts = batch
             .iter()
-            .map(|r| rcpt_command(r))
+            .map(|r| rcpt_command(r, dsn))
             .collect::<Result<Vec<String>>>()?;
         let mut r = Replies::default();
         let data_reply = if self.caps.pipelining {
@@ -210,12 +212,38 @@ impl Connection {
         if msg.eight_bit && self.caps.eight_bit_mime {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
+        if msg.require_tls {
+            // `send` has refused the message unless the connection is verified TLS to a server
+            // that offers REQUIRETLS.
+            params.push(MailParameter::Other {
+                keyword: "REQUIRETLS".into(),
+                value: None,
+            });
+        }
+        if msg.smtputf8 {
+            // `send` has refused the message for a server without SMTPUTF8.
+            params.push(MailParameter::SmtpUtfEight);
+        }
+        if let Some(dsn) = self.dsn_for(msg) {
+            if let Some(ret) = dsn.ret {
+                params.push(encoded("RET", ret.keyword()));
+            }
+            if let Some(envid) = &dsn.envid {
+                params.push(encoded("ENVID", &xtext(envid)));
+            }
+        }
         let from = if msg.from.is_empty() {
             None
         } else {
             Some(envelope_address(&msg.from)?)
         };
         Ok(Mail::new(from, params).to_string())
+    }
+
+    /// The message's DSN request when it asks one and the server offers DSN (`send` has
+    /// refused a message that requires DSN from a server without it).
+    pub(super) fn dsn_for<'a>(&self, msg: &'a Prepared) -> Option<&'a Dsn> {
+        (self.caps.dsn && msg.dsn.is_asked()).then_some(&msg.dsn)
     }
 
     /// The lines of a pipelined write, for the conversation log.
@@ -228,8 +256,37 @@ impl Connection {
     }
 }
 
-pub(super) fn rcpt_command(addr: &str) -> Result<String> {
-    Ok(Rcpt::new(envelope_address(addr)?, vec![]).to_string())
+pub(super) fn rcpt_command(addr: &str, dsn: Option<&Dsn>) -> Result<String> {
+    let mut params = Vec::new();
+    if let Some(dsn) = dsn {
+        if let Some(notify) = dsn.notify {
+            params.push(RcptParameter::Other {
+                keyword: format!("NOTIFY={notify}"),
+                value: None,
+            });
+        }
+        // The recipient as the sender named it, echoed in the notification (RFC 3461 4.2; a
+        // UTF-8 address in RFC 6533's utf-8 form, which only an SMTPUTF8 server is sent).
+        let orcpt = if addr.is_ascii() {
+            format!("ORCPT=rfc822;{}", xtext(addr))
+        } else {
+            format!("ORCPT=utf-8;{}", utf8_addr_xtext(addr))
+        };
+        params.push(RcptParameter::Other {
+            keyword: orcpt,
+            value: None,
+        });
+    }
+    Ok(Rcpt::new(envelope_address(addr)?, params).to_string())
+}
+
+/// `KEYWORD=value` with the value already in its wire form: lettre's own xtext leaves
+/// non-ASCII bytes as they are and writes `+A` for a byte below 0x10.
+fn encoded(keyword: &str, value: &str) -> MailParameter {
+    MailParameter::Other {
+        keyword: format!("{keyword}={value}"),
+        value: None,
+    }
 }
 
 fn envelope_address(addr: &str) -> Result<Address> {

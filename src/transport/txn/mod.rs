@@ -14,6 +14,7 @@
 
 mod body;
 mod envelope;
+mod needs;
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -44,6 +45,7 @@ enum Body {
 impl Connection {
     /// Sends one message. On failure the error says what became of it (see the module doc).
     pub fn send(&mut self, msg: &Prepared, budget: &Budget) -> Result<()> {
+        self.check_needs(msg)?;
         let converted = self.for_this_server(msg)?;
         let msg: &Prepared = &converted;
         if let Some(max) = self.caps.size.filter(|m| *m > 0) {
