@@ -123,6 +123,9 @@ impl Draft<'_> {
                 "from" if from_addr.is_none() => {
                     from_addr = parse_list(&h.value)?.into_iter().next().map(|m| m.addr);
                 }
+                // An empty Message-ID names nothing (RFC 5322 wants an id): one is made, as
+                // for a message without the header, and smtp_send() returns that.
+                "message-id" if unfold(&h.value).trim().is_empty() => continue,
                 "message-id" => message_id = Some(h.value.trim().to_string()),
                 "date" => has_date = true,
                 "mime-version" => has_mime_version = true,
@@ -597,6 +600,27 @@ mod tests {
             e.contains("8BITMIME") && e.contains("quoted-printable"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_empty_message_id_is_replaced_by_a_made_one() {
+        let p = draft(
+            "a@example.org",
+            &[("From", "w@example.org"), ("Message-ID", " ")],
+        )
+        .build()
+        .unwrap();
+        assert!(
+            p.message_id.ends_with("@wiki.example.org>"),
+            "{}",
+            p.message_id
+        );
+        let lines = header_lines(&p);
+        let ids: Vec<_> = lines
+            .iter()
+            .filter(|l| l.starts_with("Message-ID:"))
+            .collect();
+        assert_eq!(ids, [&format!("Message-ID: {}", p.message_id)]);
     }
 
     #[test]
