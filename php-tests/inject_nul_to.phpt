@@ -23,17 +23,17 @@ foreach ([["to@example.test\0evil@example.test", 'Subject'], ['to@example.test',
         smtp_show_exception($e);
     }
 }
-// smtp_send() refuses the address too.
+// smtp_send() refuses it too, with the same ValueError (php-tests/inject_nul_bytes.phpt: every argument).
 try {
     smtp_send("to@example.test\0evil@example.test", 'Subject', "Body\n", ['From' => 'wiki@example.test']);
     echo "sent?!\n";
 } catch (Throwable $e) {
-    echo get_class($e), ": ", str_contains($e->getMessage(), 'invalid email address') ? 'invalid email address' : $e->getMessage(), "\n";
+    echo get_class($e), ": ", $e->getMessage(), "\n";
 }
 echo "connections: ", substr_count(smtp_transcript($srv['dir']), ' OPEN'), "\n";
 ?>
 --EXPECT--
 ValueError(0): mail(): Argument #1 ($to) must not contain any null bytes
 ValueError(0): mail(): Argument #2 ($subject) must not contain any null bytes
-SmtpException: invalid email address
+ValueError: smtp_send(): Argument #1 ($to) must not contain any null bytes
 connections: 0

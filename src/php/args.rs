@@ -36,16 +36,29 @@ pub fn bytes_arg(z: &Zval, pos: u32, name: &str) -> Result<Vec<u8>, ArgError> {
 /// The body argument, borrowed from PHP when it is a string: the message is built from it
 /// without a copy of its own.
 pub fn body_arg(z: &Zval) -> Result<Cow<'_, [u8]>, ArgError> {
-    match z.zend_str() {
-        Some(s) => Ok(Cow::Borrowed(s.as_bytes())),
-        None => bytes_arg(z, 3, "body").map(Cow::Owned),
+    let body = match z.zend_str() {
+        Some(s) => Cow::Borrowed(s.as_bytes()),
+        None => Cow::Owned(bytes_arg(z, 3, "body")?),
+    };
+    no_nul(&body, 3, "body")?;
+    Ok(body)
+}
+
+/// A NUL byte has no place in a message (RFC 5322): refused as PHP's own mail() refuses it.
+fn no_nul(bytes: &[u8], pos: u32, name: &str) -> Result<(), ArgError> {
+    if bytes.contains(&0) {
+        return Err(value_error(format!(
+            "smtp_send(): Argument #{pos} (${name}) must not contain any null bytes"
+        )));
     }
+    Ok(())
 }
 
 /// A text argument that goes into a header (To, Subject): UTF-8, else a ValueError that says
 /// how to convert it (never replaced bytes).
 pub fn text_arg(z: &Zval, pos: u32, name: &str) -> Result<String, ArgError> {
     let bytes = bytes_arg(z, pos, name)?;
+    no_nul(&bytes, pos, name)?;
     header_text(&bytes, &format!("Argument #{pos} (${name})"))
         .map(str::to_string)
         .map_err(|e| value_error(format!("smtp_send(): {e}")))

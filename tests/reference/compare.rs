@@ -141,8 +141,17 @@ pub enum Verdict {
 }
 
 /// `mail_api`: the extension side is mail(); for smtp_send() a reference that PHP's mail()
-/// refused on an argument's type (a list for From or Cc, which smtp_send() takes) is no
-/// reference.
+/// refused on an argument's type (a list for From or Cc, which smtp_send() takes) or on one of
+/// mail()'s own argument rules that smtp_send() does not share (`SMTP_SEND_TAKES`) is no
+/// reference. mail()'s refusals of header values (CR, LF) stay references: smtp_send() must
+/// refuse those too.
+/// mail()'s argument rules that smtp_send() does not have: it takes To and Subject in its
+/// header array (MediaWiki's hook passes them so).
+const SMTP_SEND_TAKES: &[&str] = &[
+    "cannot contain the \"To\" header",
+    "cannot contain the \"Subject\" header",
+];
+
 pub fn compare(case: &Case, reference: &Side, ext: &Side, mail_api: bool) -> Verdict {
     let mut problems = Vec::new();
     if let Some(status) = &ext.outcome.crashed {
@@ -187,7 +196,9 @@ pub fn compare(case: &Case, reference: &Side, ext: &Side, mail_api: bool) -> Ver
     if reference.arrivals.is_empty() {
         if let Some(w) = reference.outcome.warnings.iter().find(|w| {
             SENDMAIL_CANNOT.iter().any(|s| w.contains(s))
-                || (!mail_api && w.starts_with("TypeError:"))
+                || (!mail_api
+                    && (w.starts_with("TypeError:")
+                        || SMTP_SEND_TAKES.iter().any(|s| w.contains(s))))
         }) {
             return if problems.is_empty() {
                 Verdict::NoReference(w.clone())
