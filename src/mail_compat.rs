@@ -38,22 +38,39 @@ pub fn has_malformed_newlines(hdr: &[u8]) -> bool {
     false
 }
 
-/// The sender from sendmail-style parameters: `-f addr`, `-faddr`, `-f "addr"`, `-f 'addr'`.
-/// Other sendmail options mean nothing over SMTP and are ignored.
-pub fn envelope_from_params(params: &str) -> Option<String> {
+/// The sender from sendmail-style parameters: `-f addr`, `-faddr`, `-f "addr"`, `-f 'addr'`
+/// (and `-r`, its old name); `Ok(None)` when they name none. Options that mean nothing over
+/// SMTP (`-i`, `-t`, `-oi`, `-od*`, `-oe*`, `-F <full name>`) are taken and ignored. Anything
+/// else is refused rather than dropped: sendmail would take a stray word as one more
+/// recipient, or refuse an option it does not know, so sending without it would send to other
+/// people, or from another sender, than the same call through sendmail.
+pub fn envelope_from_params(params: &str) -> Result<Option<String>, String> {
     let mut words = shell_words(params).into_iter();
+    let mut from = None;
     while let Some(w) = words.next() {
-        if w == "-f" {
-            // `-f ''` is the null sender; a lone `-f` at the end gives none.
-            return words.next();
-        }
-        if let Some(addr) = w.strip_prefix("-f") {
-            if !addr.is_empty() {
-                return Some(addr.to_string());
+        match w.as_str() {
+            // `-f ''` is the null sender.
+            "-f" | "-r" => match words.next() {
+                Some(addr) => from = Some(addr),
+                None => return Err(format!("\"{w}\" is not followed by an address")),
+            },
+            "-i" | "-t" | "-oi" | "-ti" | "-it" => {}
+            "-F" => {
+                words.next();
             }
+            _ if w.starts_with("-od") || w.starts_with("-oe") || w.starts_with("-F") => {}
+            _ => match w.strip_prefix("-f").or_else(|| w.strip_prefix("-r")) {
+                Some(addr) if !addr.starts_with('-') => from = Some(addr.to_string()),
+                _ => {
+                    return Err(format!(
+                        "\"{}\" is not a sendmail option this transport takes",
+                        crate::address::printable(&w)
+                    ))
+                }
+            },
         }
     }
-    None
+    Ok(from)
 }
 
 fn shell_words(s: &str) -> Vec<String> {
@@ -103,20 +120,33 @@ mod tests {
 
     #[test]
     fn minus_f_forms() {
-        assert_eq!(envelope_from_params("-f a@b.c").as_deref(), Some("a@b.c"));
-        assert_eq!(envelope_from_params("-fa@b.c").as_deref(), Some("a@b.c"));
-        assert_eq!(
-            envelope_from_params("-odb -f \"a@b.c\"").as_deref(),
-            Some("a@b.c")
-        );
-        assert_eq!(
-            envelope_from_params(" -f 'a@b.c'").as_deref(),
-            Some("a@b.c")
-        );
-        assert_eq!(envelope_from_params("-odb"), None);
-        assert_eq!(envelope_from_params("-f ''").as_deref(), Some(""));
-        assert_eq!(envelope_from_params("-f"), None);
-        assert_eq!(envelope_from_params(""), None);
+        let from = |p: &str| envelope_from_params(p).unwrap();
+        assert_eq!(from("-f a@b.c").as_deref(), Some("a@b.c"));
+        assert_eq!(from("-fa@b.c").as_deref(), Some("a@b.c"));
+        assert_eq!(from("-odb -f \"a@b.c\"").as_deref(), Some("a@b.c"));
+        assert_eq!(from(" -f 'a@b.c'").as_deref(), Some("a@b.c"));
+        assert_eq!(from("-r a@b.c -i").as_deref(), Some("a@b.c"));
+        assert_eq!(from("-odb"), None);
+        assert_eq!(from("-f ''").as_deref(), Some(""));
+        assert_eq!(from("-F 'Wiki Bot' -oi -f a@b.c").as_deref(), Some("a@b.c"));
+        assert_eq!(from(""), None);
+    }
+
+    /// What sendmail would take as more recipients, or refuse, is refused: sent without it, the
+    /// mail would go to other people, or from another sender, than through sendmail.
+    #[test]
+    fn stray_words_and_unknown_options_are_refused() {
+        for p in [
+            "-f",
+            "-f a@b.c evil@evil.test",
+            "Gr\u{fc}\u{df}e-f bounce @ example.org",
+            "\\-f bounce@example.org",
+            "-X /tmp/log",
+            "-C /etc/other.cf -f a@b.c",
+            "-f-X",
+        ] {
+            assert!(envelope_from_params(p).is_err(), "{p:?}");
+        }
     }
 
     #[test]

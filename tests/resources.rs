@@ -249,7 +249,7 @@ fn cases() -> Vec<(&'static str, Case)> {
         }),
         ("sendmail_params", || {
             let s = rep("-f \"a' ", MB);
-            Box::new(move || envelope_from_params(&s).map_or(0, |a| a.len()))
+            Box::new(move || envelope_from_params(&s).map_or(0, |a| a.map_or(0, |a| a.len())))
         }),
         ("log_line", || {
             let h = rep("X: y\r\n", MB);

@@ -203,7 +203,16 @@ fn send(
         subject,
         body,
         headers: parse_header_block(block)?,
-        envelope_from: params.and_then(envelope_from_params),
+        envelope_from: match params.map(envelope_from_params).transpose() {
+            Ok(from) => from.flatten(),
+            Err(why) => {
+                return Err(Error::Message(format!(
+                    "the sendmail parameters (mail()'s 5th argument) cannot be taken over SMTP: \
+                     {why}; only -f <address> (and -i, -t, -oi, -odb, -F <name>, which mean \
+                     nothing here) apply"
+                )))
+            }
+        },
         default_from: ini::get("sendmail_from"),
         idhost: settings.idhost.clone(),
         dsn: settings.dsn.clone(),
