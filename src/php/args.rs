@@ -102,7 +102,20 @@ pub fn headers_arg(z: Option<&Zval>, func: &str, pos: u32) -> Result<Vec<Header>
         return Ok(Vec::new());
     };
     if let Some(s) = z.zend_str() {
-        return header_text(s.as_bytes(), "The header block")
+        // PHP's own check of a header string, as mail() makes it (after its right trim): a
+        // block that starts with a line break or holds two in a row (`\r\r` too) is refused
+        // whole, not read around.
+        let bytes = s.as_bytes();
+        let end = bytes
+            .iter()
+            .rposition(|b| !b" \t\n\r\x0b\0".contains(b))
+            .map_or(0, |i| i + 1);
+        if crate::mail_compat::has_malformed_newlines(&bytes[..end]) {
+            return Err(value_error(format!(
+                "{func}(): Multiple or malformed newlines found in additional_header"
+            )));
+        }
+        return header_text(bytes, "The header block")
             .and_then(crate::message::parse_header_block)
             .map_err(|e| value_error(format!("{func}(): {e}")));
     }
