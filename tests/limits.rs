@@ -24,10 +24,8 @@ fn a_server_that_is_down_passes_the_message_to_the_next() {
     assert_eq!(s.servers.len(), 2);
     pool::send(&s, &simple("a@example.test", 1)).expect("sent by the second server");
     assert_eq!(srv.wait_messages(1).len(), 1);
-    assert_eq!(
-        pool::last_server().as_deref(),
-        Some(format!("127.0.0.1:{}", srv.port).as_str())
-    );
+    // pool::last_server() is the process's: the other tests of this file send at the same
+    // time, so which server it names here is a race (php-tests/pool_reuse.phpt checks it).
 }
 
 #[test]
