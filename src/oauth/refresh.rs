@@ -160,36 +160,7 @@ pub(crate) fn write_back(path: &Path, stored: &Stored, new: &Secret) -> io::Resu
         None => format!("{}\n", new.expose()),
     };
     let meta = fs::metadata(path)?;
-    let dir = dir_of(path);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(content.as_bytes())?;
-        let mine = f.metadata()?;
-        if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid()) {
-            std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
-        }
-        f.set_permissions(Permissions::from_mode(meta.mode() & 0o7777))?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return written;
-    }
-    // The rename itself on disk; a failure here loses nothing that a crash would not.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    replace(path, content.as_bytes(), Some(&meta))
 }
 
 /// Stores a token from a new sign-in: over the old file in its shape, owner and mode when
@@ -205,6 +176,14 @@ pub(crate) fn store(path: &Path, token: &Secret) -> io::Result<()> {
             "the endpoint's refresh token holds characters a token cannot have",
         ));
     }
+    replace(path, format!("{}\n", token.expose()).as_bytes(), None)
+}
+
+/// Puts `content` in place of `path` so that a reader never sees half a file: a temporary
+/// file in the same directory, flushed to disk, renamed over it, and the rename flushed too.
+/// It gets the owner and mode of `like` (the file it replaces), else mode 0600. On any failure
+/// the old file is left as it was.
+fn replace(path: &Path, content: &[u8], like: Option<&fs::Metadata>) -> io::Result<()> {
     let dir = dir_of(path);
     let name = path
         .file_name()
@@ -217,15 +196,30 @@ pub(crate) fn store(path: &Path, token: &Secret) -> io::Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
-        f.write_all(format!("{}\n", token.expose()).as_bytes())?;
-        f.set_permissions(Permissions::from_mode(0o600))?;
+        f.write_all(content)?;
+        let mode = match like {
+            Some(meta) => {
+                let mine = f.metadata()?;
+                if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid()) {
+                    std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
+                }
+                meta.mode() & 0o7777
+            }
+            None => 0o600,
+        };
+        f.set_permissions(Permissions::from_mode(mode))?;
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
+        return written;
     }
-    written
+    // The rename itself on disk; a failure here loses nothing that a crash would not.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
