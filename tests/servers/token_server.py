@@ -316,19 +316,30 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return cfg.fail
 
-    def client_credentials(self, form, path):
-        cfg = self.server.cfg
+    def tenant_request(self, form, path):
+        """The start shared by the grants that take a client id at Microsoft's tenant path
+        or at /token: (client, tenant or None, ctx), or None once answered (a forced
+        failure, an unknown path)."""
         client = form.get("client_id", "")
         parts = path.strip("/").split("/")
         tenant = parts[0] if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] else None
         ctx = {"client": client, "tenant": tenant or ""}
         forced = self.forced_failure(ctx)
         if forced:
-            return self.refuse(client, forced, ctx)
+            self.refuse(client, forced, ctx)
+            return None
         if tenant is None and path != "/token":
             self.server.state.count(client, False, "unknown path %s" % path)
             self.answer(404, "text/html", b"<html><body>Not Found</body></html>")
+            return None
+        return client, tenant, ctx
+
+    def client_credentials(self, form, path):
+        cfg = self.server.cfg
+        start = self.tenant_request(form, path)
+        if start is None:
             return
+        client, tenant, ctx = start
         if tenant is not None and tenant != cfg.tenant:
             return self.refuse(client, "AADSTS90002", ctx)
         if client not in cfg.clients:
@@ -382,17 +393,10 @@ class Handler(BaseHTTPRequestHandler):
         """A signed-in user's refresh token: Microsoft's shape (a tenant path, the delegated
         scope) or Google's (/token, a client secret, no scope needed)."""
         cfg = self.server.cfg
-        client = form.get("client_id", "")
-        parts = path.strip("/").split("/")
-        tenant = parts[0] if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"] else None
-        ctx = {"client": client, "tenant": tenant or ""}
-        forced = self.forced_failure(ctx)
-        if forced:
-            return self.refuse(client, forced, ctx)
-        if tenant is None and path != "/token":
-            self.server.state.count(client, False, "unknown path %s" % path)
-            self.answer(404, "text/html", b"<html><body>Not Found</body></html>")
+        start = self.tenant_request(form, path)
+        if start is None:
             return
+        client, tenant, ctx = start
         if tenant is not None and tenant != cfg.tenant and tenant not in MS_COMMON_TENANTS:
             return self.refuse(client, "AADSTS90002", ctx)
         if client not in cfg.clients:
