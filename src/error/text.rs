@@ -503,8 +503,9 @@ fn quota_refused(
             "the SMTP server refused to take more mail this fast from this account: sending \
              too fast for the provider's rate limit; {said}{not_sent}. {limit}. Sending it \
              again at once meets the same refusal: send more slowly (fewer mails at once, \
-             spread over time) and keep all the PHP processes together below that limit \
-             (README: \"Tuning for providers\"); sending again later is safe"
+             spread over time) and keep all the PHP processes together below that limit with \
+             smtp.max_rate in php.ini, e.g. 30/min for Exchange Online (README: \"Tuning for \
+             providers\"); sending again later is safe"
         ),
         Quota::Day => write!(
             f,
@@ -713,6 +714,7 @@ mod tests {
             "Amazon SES",
             "not sent",
             "again at once",
+            "smtp.max_rate",
             "Tuning for providers",
         ] {
             assert!(msg.contains(w), "{w:?} in {msg}");
