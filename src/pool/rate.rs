@@ -17,6 +17,11 @@
 //! fails before the server could count a message (nothing written, or the kept connection found
 //! closed at MAIL) gives its turn back when nobody booked one after it.
 //!
+//! While it waits, the connection stays open and keeps its `smtp.max_connections` slot: the
+//! wait is bounded by the call's time, and the processes waiting for that slot would wait for
+//! the same schedule anyway. A server that closes it meanwhile (an idle limit shorter than the
+//! wait) is met at MAIL FROM: the turn goes back and the pool retries on a new connection.
+//!
 //! The turns are spaced by the period plus a small slack (2 %, at least 100 ms) over N: a
 //! message delayed a little on its way (a busy machine, the network) must not bring N + 1 into
 //! one window of the server's.
