@@ -238,7 +238,8 @@ suite() {
     # prefixed by "name: "), count those tests; otherwise the script counts as one test.
     # SmtpMailer's unit tests use the extension's exception classes (PHP_SMTP_EXT).
     for t in tests/mediawiki/run.sh tests/fpm/run.sh tests/fpm/slots.sh tests/fpm/oauth.sh \
-        tests/fpm/policy.sh mediawiki/SmtpMailer/tests/run-unit.sh; do
+        tests/fpm/policy.sh tests/fpm/rate.sh tests/fpm/oauth_delegated.sh \
+        mediawiki/SmtpMailer/tests/run-unit.sh; do
         name=${t%.sh}
         name=${name#tests/}
         name=${name//\//-}

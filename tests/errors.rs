@@ -461,6 +461,7 @@ const CASES: &[Case] = &[
             "\"454 Throttling failure: Maximum sending rate exceeded.\"",
             "Amazon SES",
             "again at once",
+            "smtp.max_rate",
             "Tuning for providers",
         ],
         never_says: &["refused the sender"],

@@ -6,7 +6,8 @@
 //! `php_admin_value`), so a script cannot point the extension at files or policies the admin did
 //! not choose; and a password or token the administrator set is only ever used with the
 //! server, port, TLS mode, STARTTLS policy, auth mode and account the administrator set
-//! (`trust`). Limits on this machine's resources (`max_connections`) are the administrator's.
+//! (`trust`). Limits on this machine's resources (`max_connections`, `max_rate`) are the
+//! administrator's.
 
 mod delivery;
 mod trust;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use lettre::transport::smtp::authentication::Mechanism;
 
 pub use crate::secret::Secret;
+pub use values::Rate;
 use values::*;
 
 use crate::error::{Error, Result};
@@ -82,6 +84,7 @@ pub const SETTINGS: &[IniSetting] = &[
     setting("oauth_key_file", "", Scope::System),
     setting("oauth_refresh_token_file", "", Scope::System),
     setting("max_connections", "0", Scope::System),
+    setting("max_rate", "0", Scope::System),
     setting("pool_size", "8", Scope::System),
     setting("slot_dir", "", Scope::System),
     setting("chunking", "auto", Scope::Request),
@@ -187,6 +190,9 @@ pub struct Settings {
     /// `smtp.slot_dir`: where the `max_connections` slot files go (`None`: a per-user directory
     /// under the temporary directory).
     pub slot_dir: Option<PathBuf>,
+    /// `smtp.max_rate`: at most this many messages per server and account from this machine
+    /// (`None`: no limit); its shared schedule lives in `slot_dir`'s directory.
+    pub max_rate: Option<Rate>,
     /// Where XOAUTH2 gets its tokens (`smtp.oauth_*`); `None`: the token is `password`.
     pub oauth: Option<OAuthSettings>,
     pub pool: PoolSettings,
@@ -382,6 +388,7 @@ impl Settings {
             },
             slot_dir: Some(PathBuf::from(text("slot_dir")?.trim()))
                 .filter(|p| !p.as_os_str().is_empty()),
+            max_rate: parse_rate(&text("max_rate")?)?,
             pool: PoolSettings {
                 size: match parse_seconds("pool_size", get("pool_size"), 1.0)? {
                     d if d.subsec_nanos() == 0 => d.as_secs().min(1000) as usize,

@@ -502,3 +502,62 @@ fn delegated_providers_need_a_client_id_and_the_refresh_token_file() {
         "{e}"
     );
 }
+
+#[test]
+fn max_rate_is_a_count_per_second_minute_or_hour() {
+    let rate = |v: &str| Settings::resolve(&ini(&[("max_rate", v)]), &[]).map(|s| s.max_rate);
+    let r = |count, secs| {
+        Some(Rate {
+            count,
+            per: Duration::from_secs(secs),
+        })
+    };
+    for (text, want) in [
+        ("30/min", r(30, 60)),
+        (" 14 / s ", r(14, 1)),
+        ("1000/h", r(1000, 3600)),
+        ("5/second", r(5, 1)),
+        ("2/Minute", r(2, 60)),
+        ("7/hour", r(7, 3600)),
+        ("0", None),
+        ("", None),
+        ("0/min", None),
+    ] {
+        assert_eq!(rate(text).unwrap(), want, "{text:?}");
+    }
+    assert_eq!(r(30, 60).unwrap().to_string(), "30/min");
+    assert_eq!(r(14, 1).unwrap().to_string(), "14/s");
+    for bad in [
+        "30",
+        "30/day",
+        "-1/s",
+        "1.5/s",
+        "x/min",
+        "/min",
+        "2000000/s",
+        "30/min/s",
+    ] {
+        let e = rate(bad).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("max_rate \"{}\" is not valid", bad.trim())) && e.contains("N/min"),
+            "{bad}: {e}"
+        );
+    }
+    // The default: no limit.
+    assert_eq!(Settings::resolve(&ini(&[]), &[]).unwrap().max_rate, None);
+}
+
+#[test]
+fn max_rate_is_the_administrators() {
+    let e = Settings::resolve(
+        &ini(&[("max_rate", "30/min")]),
+        &opts(&[("max_rate", Value::Str("0".into()))]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("option \"max_rate\" can only be set by the administrator"),
+        "{e}"
+    );
+    assert_eq!(find("max_rate").unwrap().scope, Scope::System);
+}

@@ -223,3 +223,57 @@ pub fn parse_chunking(v: &str) -> Result<bool> {
         ))),
     }
 }
+
+/// `smtp.max_rate`: at most `count` messages every `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "min",
+            _ => "h",
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
+}
+
+/// `smtp.max_rate`: `N/s`, `N/min` or `N/h` (and the words `sec`, `second`, `minute`, `hour`);
+/// empty or 0 means no limit. A day's quota is no rate (spread over a day, one message would
+/// go every few minutes), so there is no `/day`.
+pub fn parse_rate(v: &str) -> Result<Option<Rate>> {
+    let v = v.trim();
+    let bad = |why: &str| {
+        Error::Config(format!(
+            "max_rate \"{v}\" is not valid: {why}; give messages per second, minute or hour \
+             as N/s, N/min or N/h (e.g. 30/min for Exchange Online), or 0 for no limit"
+        ))
+    };
+    if v.is_empty() || v == "0" {
+        return Ok(None);
+    }
+    let Some((n, unit)) = v.split_once('/') else {
+        return Err(bad("no unit"));
+    };
+    let count: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad("the count is not a whole number"))?;
+    let per = match unit.trim().to_ascii_lowercase().as_str() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        _ => return Err(bad("the unit is not s, min or h")),
+    };
+    if count == 0 {
+        return Ok(None);
+    }
+    if count > 1_000_000 {
+        return Err(bad("more than 1000000 a period"));
+    }
+    Ok(Some(Rate { count, per }))
+}

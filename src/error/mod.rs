@@ -163,6 +163,21 @@ pub enum Error {
         max: u32,
         waited: Duration,
     },
+    /// `smtp.max_rate` had no turn for this message within what the call could wait: the turns
+    /// up to then were taken by other sends of this machine. Checked before the message went:
+    /// nothing was sent, and trying again later is safe.
+    RateBusy {
+        host: String,
+        /// The setting as the administrator wrote it, e.g. `30/min`.
+        rate: String,
+        /// The spacing of turns.
+        interval: Duration,
+        /// How long until the first free turn.
+        turn_in: Duration,
+        /// How long this call could wait, and the setting that said so.
+        could_wait: Duration,
+        setting: &'static str,
+    },
     /// The server refused the connection because this machine has too many of them open
     /// ("432 4.3.2 Concurrent connections limit exceeded"), and still did after retries.
     ConnectionLimit {

@@ -209,6 +209,25 @@ fn describe(e: &Error, f: &mut fmt::Formatter<'_>, whole: bool) -> fmt::Result {
              Raise smtp.max_connections if the provider allows more, or run fewer PHP workers",
             waited.as_secs_f64()
         ),
+        Error::RateBusy {
+            host,
+            rate,
+            interval,
+            turn_in,
+            could_wait,
+            setting,
+        } => write!(
+            f,
+            "smtp.max_rate ({rate}) lets one message go to {host} every {:.2} s from this \
+             machine, and the turns for the next {:.1} s are taken by other sends; this call \
+             could wait {:.1} s ({setting}, less the time kept for sending){not_sent}. Trying \
+             again later is safe. Send fewer messages at once (spread them out, e.g. through a \
+             job queue), raise {setting} so calls wait longer, or raise smtp.max_rate if the \
+             provider allows more",
+            interval.as_secs_f64(),
+            turn_in.as_secs_f64(),
+            could_wait.as_secs_f64()
+        ),
         Error::ConnectionLimit { reply, host, tries } => write!(
             f,
             "{host} refuses more connections from this machine; {} (after {tries} tries){not_sent}. \
@@ -484,8 +503,9 @@ fn quota_refused(
             "the SMTP server refused to take more mail this fast from this account: sending \
              too fast for the provider's rate limit; {said}{not_sent}. {limit}. Sending it \
              again at once meets the same refusal: send more slowly (fewer mails at once, \
-             spread over time) and keep all the PHP processes together below that limit \
-             (README: \"Tuning for providers\"); sending again later is safe"
+             spread over time) and keep all the PHP processes together below that limit with \
+             smtp.max_rate in php.ini, e.g. 30/min for Exchange Online (README: \"Tuning for \
+             providers\"); sending again later is safe"
         ),
         Quota::Day => write!(
             f,
@@ -694,6 +714,7 @@ mod tests {
             "Amazon SES",
             "not sent",
             "again at once",
+            "smtp.max_rate",
             "Tuning for providers",
         ] {
             assert!(msg.contains(w), "{w:?} in {msg}");

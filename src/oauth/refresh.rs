@@ -181,8 +181,9 @@ pub(crate) fn store(path: &Path, token: &Secret) -> io::Result<()> {
 
 /// Puts `content` in place of `path` so that a reader never sees half a file: a temporary
 /// file in the same directory, flushed to disk, renamed over it, and the rename flushed too.
-/// It gets the owner and mode of `like` (the file it replaces), else mode 0600. On any failure
-/// the old file is left as it was.
+/// It gets the owner and mode of `like` (the file it replaces), else mode 0600; a process that
+/// may not give it that owner keeps it as its own, mode 0600 at most. On any failure the old
+/// file is left as it was.
 fn replace(path: &Path, content: &[u8], like: Option<&fs::Metadata>) -> io::Result<()> {
     let dir = dir_of(path);
     let name = path
@@ -200,10 +201,19 @@ fn replace(path: &Path, content: &[u8], like: Option<&fs::Metadata>) -> io::Resu
         let mode = match like {
             Some(meta) => {
                 let mine = f.metadata()?;
+                let mut mode = meta.mode() & 0o7777;
                 if (mine.uid(), mine.gid()) != (meta.uid(), meta.gid()) {
-                    std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
+                    match std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid())) {
+                        Ok(()) => {}
+                        // Not root, and the old file's owner or group is not ours to give (an
+                        // administrator's `chown www-data` left the group root's): the new file
+                        // stays the PHP user's, readable by it alone, rather than the rotated
+                        // token being lost, or readable by a group the old file did not name.
+                        Err(e) if e.raw_os_error() == Some(libc::EPERM) => mode &= 0o700,
+                        Err(e) => return Err(e),
+                    }
                 }
-                meta.mode() & 0o7777
+                mode
             }
             None => 0o600,
         };

@@ -8,6 +8,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::rate;
 use super::slots::{self, Slot};
 use super::{count, learn_session_limit, put_back, remembered, with_pool, Key};
 use crate::config::Settings;
@@ -97,7 +98,7 @@ pub(super) fn send_to(s: &Settings, msg: &Prepared, budget: &Budget) -> Result<(
             conn.facts = remembered(&key);
             if still_good(&mut conn, &key, s, budget) {
                 let before = (conn.messages, conn.facts);
-                match conn.send(msg, budget) {
+                match rate::send(&mut conn, s, msg, budget) {
                     Ok(()) => {
                         count(|st| st.connections_reused += 1);
                         put_back(key, conn, slot, s);
@@ -167,7 +168,7 @@ fn on_a_new_connection(
     count(|st| st.connections_opened += 1);
     conn.facts = remembered(key);
     let before = (conn.messages, conn.facts);
-    let result = conn.send(msg, budget);
+    let result = rate::send(&mut conn, s, msg, budget);
     conn.last_used = Instant::now();
     let bdat = matches!(&result, Err(e) if refused_bdat(e, before, &conn));
     put_back(key.clone(), conn, slot, s);

@@ -8,6 +8,7 @@
 //! - `slots`: `smtp.max_connections` across processes; `reaper`: gives an idle connection's slot
 //!   up when another process waits for it;
 //! - `fork`: what a `pcntl_fork()` child inherits, and how it lets go of it.
+//! - `rate`: `smtp.max_rate`, each message's turn in one schedule shared by all processes.
 //!
 //! Created lazily on the first send, never at module startup: PHP-FPM forks its workers after
 //! startup, and a socket made before the fork would be shared by every child.
@@ -20,6 +21,7 @@ mod attempt;
 mod cache;
 mod failover;
 mod fork;
+pub mod rate;
 mod reaper;
 pub mod slots;
 

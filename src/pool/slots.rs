@@ -50,7 +50,7 @@ impl Slot {
 }
 
 /// The name of the slot files of one server and account.
-fn key_of(s: &Settings) -> String {
+pub(super) fn key_of(s: &Settings) -> String {
     let id = format!("{}:{}:{}", s.host.to_ascii_lowercase(), s.port, s.username);
     let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
     digest.as_ref()[..12]
@@ -75,12 +75,12 @@ pub fn default_dir() -> PathBuf {
 }
 
 /// A usable slot directory.
-struct Dir {
-    path: PathBuf,
+pub(super) struct Dir {
+    pub(super) path: PathBuf,
 }
 
 /// The slot directory for these settings, made if missing; or what is wrong with it.
-fn dir(s: &Settings) -> std::result::Result<Dir, String> {
+pub(super) fn dir(s: &Settings) -> std::result::Result<Dir, String> {
     let (path, configured) = match &s.slot_dir {
         Some(p) => (p.clone(), true),
         None => (default_dir(), false),

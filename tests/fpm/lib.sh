@@ -44,7 +44,9 @@ fpm_server() {
     "$@" >"$work/$name.out" 2>"$work/$name.err" &
     pids+=($!)
     for _ in $(seq 150); do
-        port=$(awk '/^READY/ {print $2}' "$work/$name.out" 2>/dev/null)
+        # The output file may not be there yet (the shell makes it as the server starts): awk
+        # fails, and under set -e that must not end the script.
+        port=$(awk '/^READY/ {print $2}' "$work/$name.out" 2>/dev/null || true)
         [[ -n $port ]] && break
         sleep 0.1
     done

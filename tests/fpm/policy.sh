@@ -27,7 +27,7 @@ cp tests/fpm/policy/probe.php "$work/outside/probe.php"
 # The password for the site's directory only, in php.ini: set at request activation.
 printf '[PATH=%s]\nsmtp.password = "%s"\n' "$work/site" "$password" >"$work/php.ini"
 # shellcheck disable=SC2154  # other_port: set by fpm_server
-printf 'smtp.port = %s\nsmtp.max_connections = 0\nsmtp.password_file = /etc/passwd\n' \
+printf 'smtp.port = %s\nsmtp.max_connections = 0\nsmtp.max_rate = 0\nsmtp.password_file = /etc/passwd\n' \
     "$other_port" >"$work/site/retarget/.user.ini"
 
 # The pool: the secrets and the cap as php_admin_value; the port as php_value (the
@@ -42,7 +42,7 @@ fpm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
     printf 'php_value[smtp.port] = %s\n' "$smtp_port"
     for line in "smtp.host = 127.0.0.1" "smtp.auth = PLAIN" "smtp.username = wiki" \
         "smtp.oauth_client_secret = $client_secret" \
-        "smtp.max_connections = 1" "smtp.pool = 0" "smtp.timeout = 5" \
+        "smtp.max_connections = 1" "smtp.max_rate = 600/min" "smtp.pool = 0" "smtp.timeout = 5" \
         "smtp.idhost = id.example.test" "smtp.localhost = client.example.test"; do
         printf 'php_admin_value[%s] = %s\n' "${line%% = *}" "${line#* = }"
     done
@@ -91,6 +91,8 @@ check ".user.ini's smtp.port (the pool's php_value) is in force for the site ($(
     "$(field "$work/retarget.json" port)" = "$other_port"
 check ".user.ini cannot lift smtp.max_connections ($(field "$work/retarget.json" max_connections))" \
     "$(field "$work/retarget.json" max_connections)" = 1
+check ".user.ini cannot lift smtp.max_rate ($(field "$work/retarget.json" max_rate))" \
+    "$(field "$work/retarget.json" max_rate)" = 600/min
 check "the administrator's password is not sent to .user.ini's port" \
     "$(field "$work/retarget.json" sent)" = False
 refusal=$(field "$work/retarget.json" error)

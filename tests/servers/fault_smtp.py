@@ -698,8 +698,12 @@ class Session:
                 if size > self.cfg.size:
                     self.respond("MAIL", R("552 5.3.4 Message size exceeds fixed limit"))
                     return
+        # When the transaction began, on the machine's monotonic clock: a rate test counts
+        # these in sliding windows.
+        began = time.monotonic()
         code, _, _ = self.respond("MAIL", R("250 2.1.0 Ok"))
         if 200 <= code < 300:
+            self.mail_at = began
             self.mail_from = addr
             self.mail_params = params
             self.rcpts = []
@@ -833,6 +837,8 @@ class Session:
         default = (R("552 5.3.4 Message size exceeds fixed maximum message size") if too_big
                    else R("250 2.0.0 Ok: queued as %s" % qid))
         meta = {
+            "mail_at": getattr(self, "mail_at", None),
+            "received_at": time.monotonic(),
             "mail_from": self.mail_from,
             "mail_params": list(self.mail_params),
             "rcpt_to": list(self.rcpts),

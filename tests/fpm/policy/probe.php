@@ -12,6 +12,7 @@ $out = [
     'password' => ini_get('smtp.password'),
     'client_secret' => ini_get('smtp.oauth_client_secret'),
     'max_connections' => ini_get('smtp.max_connections'),
+    'max_rate' => ini_get('smtp.max_rate'),
     'port' => ini_get('smtp.port'),
     'all' => $all,
 ];
