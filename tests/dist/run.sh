@@ -34,8 +34,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 # shellcheck source=scripts/root-lib.sh
 . scripts/root-lib.sh
 
-# Platform, PHP, nts/zts, Debian release of its fresh root, what apt installs there (before
-# "--"; "@zts": the ZTS PHP of scripts/zts.sh is copied in instead).
+# One line per platform: its name (as make dist's), PHP, nts/zts, the Debian release of its
+# fresh root, and the arguments of `apt-get install` that put its PHP there ("@zts": a copy of
+# scripts/zts.sh's ZTS PHP instead, laid out as the official images' PHP).
 TARGETS=(
     "debian12/php8.2 8.2 nts bookworm php8.2-cli"
     "debian13/php8.4 8.4 nts trixie php8.4-cli"
@@ -215,9 +216,15 @@ test_target() {
         fail "$name: no archive for PHP $xy $ts in $dist (make dist did not build it: see its output)"
         return
     fi
+    # Where the ini files go: Debian's CLI scans /etc/php/X.Y/cli/conf.d; the ZTS PHP is laid
+    # out as the official images' (PHP_INI_DIR=/usr/local/etc/php, conf.d below it).
+    local ini_dir=/etc/php/$xy/cli zts_prefix=
     if [[ ${install[0]} == @zts ]]; then
-        fail "$name: the ZTS PHP is not wired into this test yet (copy scripts/zts.sh's prefix into the fresh root)"
-        return
+        if [[ ! -x scripts/zts.sh ]] || ! zts_prefix=$(scripts/zts.sh path) || [[ ! -x $zts_prefix/bin/php ]]; then
+            fail "$name: no ZTS PHP (scripts/zts.sh build) to install the archive into"
+            return
+        fi
+        ini_dir=/usr/local/etc/php
     fi
     if ! tar=$(base_tarball "$codename"); then
         fail "$name: cannot make a fresh $codename root with mmdebstrap (is the Debian archive reachable?)"
@@ -231,20 +238,31 @@ test_target() {
     exec 8>"$archives_dir.lock"
     flock 8
     root_args=(-b "$archives_dir:/var/cache/apt/archives" -e DEBIAN_FRONTEND=noninteractive
-        -e "PHP_INI_DIR=/etc/php/$xy/cli" "$root")
-    if ! out=$(in_root apt-get -q update 2>&1) || ! out=$(in_root apt-get -q -y install --no-install-recommends "${install[@]}" 2>&1); then
+        -e "PHP_INI_DIR=$ini_dir")
+    if [[ -n $zts_prefix ]]; then
+        # A copy of the ZTS PHP (the cached build stays untouched), php on PATH as in the
+        # official images, and its scan directory named as theirs.
+        mkdir -p "$root$zts_prefix" "$root$ini_dir/conf.d"
+        cp -a "$zts_prefix/." "$root$zts_prefix/"
+        ln -s "$zts_prefix/bin/php" "$root/usr/local/bin/php"
+        root_args+=(-e "PHP_INI_SCAN_DIR=$ini_dir/conf.d")
+        install=()
+    fi
+    root_args+=("$root")
+    if ! out=$(in_root apt-get -q update 2>&1) ||
+        { ((${#install[@]})) && ! out=$(in_root apt-get -q -y install --no-install-recommends "${install[@]}" 2>&1); }; then
         fail "$name: apt-get install ${install[*]} in the fresh $codename root"
         printf '%s\n' "$out" | tail -n 15 | sed 's/^/     /'
         exec 8>&-
         return
     fi
     exec 8>&-
-    check "$name: the fresh root has PHP $xy and no Rust or C compiler" \
-        in_root sh -c "php -r 'exit(PHP_MAJOR_VERSION . \".\" . PHP_MINOR_VERSION === \"$xy\" ? 0 : 1);' \
+    check "$name: the fresh root has PHP $xy $ts and no Rust or C compiler" \
+        in_root sh -c "php -r 'exit(PHP_MAJOR_VERSION . \".\" . PHP_MINOR_VERSION . (PHP_ZTS ? \"zts\" : \"nts\") === \"$xy$ts\" ? 0 : 1);' \
             && ! command -v cargo && ! command -v rustc && ! command -v cc && ! command -v gcc"
     local ext_dir conf_d
     ext_dir=$(in_root php -r 'echo ini_get("extension_dir");')
-    conf_d=/etc/php/$xy/cli/conf.d
+    conf_d=$ini_dir/conf.d
 
     # A damaged download first: refused, nothing installed.
     mkdir -p "$root/tmp/bad"
