@@ -167,6 +167,19 @@ dockerfile_steps() {
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$1" | grep -E '^(COPY|RUN) ' | sed 's/[[:space:]]\+/ /g'
 }
 
+# copy_sources_admitted DOCKERFILE: .dockerignore (everything out, then "!" lines) lets every
+# COPY source of DOCKERFILE into the build context.
+copy_sources_admitted() {
+    local src keep ok
+    while read -r src; do
+        ok=0
+        while IFS= read -r keep; do
+            [[ ${src%/} == "$keep" || ${src%/} == "$keep"/* ]] && ok=1
+        done < <(sed -n 's/^!//p' .dockerignore)
+        ((ok)) || { echo "$src is not let through by .dockerignore"; return 1; }
+    done < <(dockerfile_steps "$1" | sed -n 's/^COPY //p' | awk '{ $NF = ""; print }' | xargs -n 1)
+}
+
 # run_dockerfile FILE: FILE's COPY and RUN steps in the current root, as `docker build` would
 # run them (COPY sources are relative to the repository, the build context).
 run_dockerfile() {
@@ -325,6 +338,10 @@ mediawiki_way() {
         test -f "$root/var/www/html/extensions/SmtpMailer/extension.json" &&
         in_root sh -c 'php -m | grep -qx smtp'
 }
+
+for f in packaging/docker/Dockerfile.*; do
+    check "$f: .dockerignore lets every COPY source into the build context" copy_sources_admitted "$f"
+done
 
 python3 tests/servers/fault_smtp.py --port 0 --record "$work/rec" --lifetime 1800 \
     >"$work/smtp.out" 2>"$work/smtp.err" &
