@@ -13,7 +13,8 @@
 #   SHA256SUMS       sha256sum's format, over the .tgz files
 #   LISTING          one line per archive: PHP it was built against, API, NTS/ZTS, glibc floor
 #
-#   scripts/dist.sh [NAME...]     only these platforms (default: all of PLATFORMS below)
+#   scripts/dist.sh [NAME...]     only these platforms (default: all of PLATFORMS below);
+#                                 target/dist/ is made anew each time, with only these
 #   scripts/dist.sh --list        the platforms, and whether each can be built here
 #
 # Each platform is built where its tests run (the host, a cached root, the ZTS build), by the
