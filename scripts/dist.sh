@@ -34,13 +34,14 @@ repo=$PWD
 
 # The platforms: NAME, then how to run a command with that PHP:
 #   root DIST [VAR=VALUE...]   in scripts/root.sh's root DIST (here, when this machine is DIST)
-#   zts                        scripts/zts.sh run (the thread-safe PHP 8.4 in the Debian 13 root)
-# NAME is <distribution>/php<X.Y>[-zts], as the test summary lines name platforms.
+#   zts                        scripts/zts.sh run (the thread-safe PHP it builds from Debian's
+#                              source of this machine's PHP: 8.2 on Debian 12)
+# NAME is what the listing and tests/dist/run.sh call it (the test summary lines' names).
 PLATFORMS=(
     "debian12/php8.2 root debian12"
     "debian13/php8.4 root debian13"
     "sid/php8.5 root sid PHP_VERSION=8.5"
-    "debian13/php8.4-zts zts"
+    "zts zts"
 )
 
 say() { printf 'dist: %s\n' "$*"; }

@@ -9,7 +9,7 @@
 #   1. pick the archive for this PHP: php_smtp-*_php<X.Y>-<arch>-linux-glibc-<nts|zts>.tgz
 #      from PHP_VERSION, PHP_ZTS and the machine (none: stop, naming those there are)
 #   2. check its SHA-256 against DIR/SHA256SUMS (no line, or another sum: stop)
-#   3. copy smtp.so into PHP's extension_dir
+#   3. copy smtp.so into PHP's extension_dir (made if missing)
 #   4. enable it: docker-php-ext-enable smtp when there is one (the official php images:
 #      $PHP_INI_DIR/conf.d/docker-php-ext-smtp.ini), else the archive's smtp.ini as 20-smtp.ini
 #      in the directory PHP scans for .ini files (as PIE does where there is no phpenmod)
@@ -58,7 +58,9 @@ tar -xzf "$archive" -C "$work" smtp.so smtp.ini
 
 # 3. Into extension_dir.
 ext_dir=$(php -r 'echo ini_get("extension_dir");')
-[ -d "$ext_dir" ] || die "PHP's extension_dir $ext_dir is not a directory"
+[ -n "$ext_dir" ] || die "PHP has no extension_dir"
+# A PHP with no shared extension yet may not have the directory (make install makes it too).
+mkdir -p "$ext_dir"
 cp "$work/smtp.so" "$ext_dir/smtp.so"
 chmod 0644 "$ext_dir/smtp.so"
 say "installed $ext_dir/smtp.so"

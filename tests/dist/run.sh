@@ -35,13 +35,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 . scripts/root-lib.sh
 
 # One line per platform: its name (as make dist's), PHP, nts/zts, the Debian release of its
-# fresh root, and the arguments of `apt-get install` that put its PHP there ("@zts": a copy of
-# scripts/zts.sh's ZTS PHP instead, laid out as the official images' PHP).
+# fresh root, and the arguments of `apt-get install` that put its PHP there. "@zts": a copy of
+# scripts/zts.sh's ZTS PHP instead, laid out as the official images' PHP; it is built from this
+# machine's Debian, so its PHP and release ("-") are read from it and from here.
 TARGETS=(
     "debian12/php8.2 8.2 nts bookworm php8.2-cli"
     "debian13/php8.4 8.4 nts trixie php8.4-cli"
     "sid/php8.5 8.5 nts sid -t experimental php8.5-cli php-common/unstable"
-    "debian13/php8.4-zts 8.4 zts trixie @zts"
+    "zts - zts - @zts"
 )
 
 started=$SECONDS
@@ -222,22 +223,26 @@ send() {
 test_target() {
     local name=$1 xy=$2 ts=$3 codename=$4 tar archive out
     shift 4
-    local install=("$@")
+    local install=("$@") ini_dir zts_prefix=
     echo "--- $name"
-    archive=$(printf '%s\n' "${archives[@]}" | grep -E "_php${xy//./\\.}-[^-]+-linux-glibc-$ts\.tgz$" || true)
-    if [[ -z $archive ]]; then
-        fail "$name: no archive for PHP $xy $ts in $dist (make dist did not build it: see its output)"
-        return
-    fi
     # Where the ini files go: Debian's CLI scans /etc/php/X.Y/cli/conf.d; the ZTS PHP is laid
     # out as the official images' (PHP_INI_DIR=/usr/local/etc/php, conf.d below it).
-    local ini_dir=/etc/php/$xy/cli zts_prefix=
     if [[ ${install[0]} == @zts ]]; then
         if [[ ! -x scripts/zts.sh ]] || ! zts_prefix=$(scripts/zts.sh path) || [[ ! -x $zts_prefix/bin/php ]]; then
             fail "$name: no ZTS PHP (scripts/zts.sh build) to install the archive into"
             return
         fi
+        xy=$("$zts_prefix/bin/php" -n -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')
+        # shellcheck disable=SC1091  # os-release(5)
+        codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
         ini_dir=/usr/local/etc/php
+    else
+        ini_dir=/etc/php/$xy/cli
+    fi
+    archive=$(printf '%s\n' "${archives[@]}" | grep -E "_php${xy//./\\.}-[^-]+-linux-glibc-$ts\.tgz$" || true)
+    if [[ -z $archive ]]; then
+        fail "$name: no archive for PHP $xy $ts in $dist (make dist did not build it: see its output)"
+        return
     fi
     if ! tar=$(base_tarball "$codename"); then
         fail "$name: cannot make a fresh $codename root with mmdebstrap (is the Debian archive reachable?)"
