@@ -222,7 +222,7 @@ for p in "${selected[@]}"; do
 php-smtp $version, the smtp extension of PHP, ready-built.
 
 Fits:    PHP $php_xy (PHP API $php_api), ${ts^^}${debug:+, debug build}, Linux $arch, $libc >= $glibc_floor
-Built:   against PHP $php_version of $built_on (Debian's own build)
+Built:   against PHP $php_version of $built_on ($(if [[ $ts == zts ]]; then echo "built thread-safe from Debian's source"; else echo "Debian's own build"; fi))
 Files:   smtp.so (the extension), smtp.ini (extension=smtp and every setting with its
          default, commented out), COPYRIGHT
 
