@@ -2,12 +2,16 @@
 # sends mail over SMTP.
 #
 #   make demo     build, then send two mails to a local smtp-sink and show what arrived
-#   make test     the whole suite here, then in a Debian 13 root, then the package tests
-#                 (make test PARTS=local | debian12 | debian13 | deb: only those parts)
+#   make test     the whole suite here, then in a Debian 13 root, then the package tests,
+#                 then the ready-built archives (make test PARTS=local | debian12 | debian13 |
+#                 deb | dist: only those parts)
 #   make build    cargo build --release  (target/release/libsmtp.so)
 #   make install  install the built extension into its PHP and enable it (as root)
 #   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
 #                 (make deb DISTS=debian13: only that one; each is built on its own release)
+#   make dist     ready-built archives for PIE and Docker, one per tested PHP, into target/dist/:
+#                 php_smtp-<version>_php<X.Y>-x86_64-linux-glibc-<nts|zts>.tgz + SHA256SUMS
+#                 (make dist PLATFORMS=debian13/php8.4: only that one; scripts/dist.sh --list)
 #   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12)
 #   make soak     the reference-chain harness (tests/reference.rs) with new seeds for SOAK_SECS
 #                 (default 600) seconds, as root; differences are appended to
@@ -37,12 +41,13 @@ endif
 PARTS      ?=
 SOAK_SECS  ?= 600
 DISTS      ?=
+PLATFORMS  ?=
 ROOT       ?= debian13
 LIB         = $(or $(CARGO_TARGET_DIR),target)/release/libsmtp.so
 # Resolve the PHP (exports PHP and PHP_CONFIG for ext-php-rs, and its paths).
 PHP_ENV     = . scripts/php-env.sh && php_env_resolve
 
-.PHONY: all demo test build install deb root clean soak
+.PHONY: all demo test build install deb dist root clean soak
 
 all: build
 
@@ -66,6 +71,9 @@ install:
 
 deb:
 	scripts/deb.sh $(DISTS)
+
+dist:
+	scripts/dist.sh $(PLATFORMS)
 
 # Builds first: the harness refuses a release build older than src/.
 soak:

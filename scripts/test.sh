@@ -9,7 +9,9 @@
 #                (here when this machine is that release, else in a cached Debian root made
 #                with mmdebstrap: scripts/root.sh)
 #     deb        build the packages (scripts/deb.sh) and test them (tests/deb/run.sh)
-#   All parts = local, then the other of debian12/debian13, then deb.
+#     dist       the ready-built archives for PIE and Docker (scripts/dist.sh, reusing the
+#                builds above) installed and used in fresh roots (tests/dist/run.sh)
+#   All parts = local, then the other of debian12/debian13, then deb, then dist.
 #
 # First setup (scripts/setup.sh), then each part. The suite: shellcheck, formatting, clippy
 # (with and without the PHP binding), the Rust tests, the release build, the phpt suite against
@@ -35,12 +37,12 @@ parts=("$@")
 if ((${#parts[@]} == 0)); then
     other=debian13
     [[ $here != debian13 ]] || other=debian12
-    parts=(local "$other" deb)
+    parts=(local "$other" deb dist)
 fi
 for p in "${parts[@]}"; do
     case $p in
-        local | debian12 | debian13 | deb) ;;
-        *) echo "unknown part '$p' (local, debian12, debian13, deb)" >&2; exit 2 ;;
+        local | debian12 | debian13 | deb | dist) ;;
+        *) echo "unknown part '$p' (local, debian12, debian13, deb, dist)" >&2; exit 2 ;;
     esac
 done
 
@@ -286,6 +288,15 @@ packages() {
     run_counted deb-tests "$work/deb.log" tests/deb/run.sh
 }
 
+archives() {
+    step "make dist (scripts/dist.sh)"
+    if ! scripts/dist.sh; then
+        step_failed dist-build 0
+    fi
+    step "archive tests (tests/dist/run.sh)"
+    run_counted dist-tests "$work/dist.log" tests/dist/run.sh
+}
+
 # Setup must succeed: nothing else can run without it (it also installs what the root parts
 # and the package tests use: mmdebstrap, lintian, cgi-fcgi).
 step "setup"
@@ -300,6 +311,9 @@ for p in "${parts[@]}"; do
     case $p in
         deb)
             part deb packages
+            ;;
+        dist)
+            part dist archives
             ;;
         local)
             php_env_version
