@@ -75,7 +75,12 @@ impl Drop for Claim {
                 kept
             };
             shelf.claimed.store(false, SeqCst);
-            super::close(kept);
+            // Quiet: by now the thread's PHP state may be gone (ZTS hosts free it before the
+            // thread ends), so no conversation log may reach PHP's error log from here.
+            for mut k in kept {
+                k.conn.quiet();
+                super::quit(k.conn, k.slot);
+            }
         }
     }
 }
