@@ -3,7 +3,7 @@
 #
 #   make demo     build, then send two mails to a local smtp-sink and show what arrived
 #   make test     the whole suite here, then in a Debian 13 root, then the package tests
-#                 (make test PARTS=local | debian12 | debian13 | deb: only those parts)
+#                 (make test PARTS=local | debian12 | debian13 | deb | zts: only those parts)
 #   make build    cargo build --release  (target/release/libsmtp.so)
 #   make install  install the built extension into its PHP and enable it (as root)
 #   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
