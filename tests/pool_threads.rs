@@ -133,4 +133,8 @@ fn each_thread_its_own_connection_and_counters() {
         t.lines().filter(|l| l.ends_with(" CLOSE")).count() == THREADS * 2
     });
     assert_eq!(srv.commands("QUIT"), THREADS, "{}", srv.transcript());
+
+    // A new thread gets a pool handed back by an ended one: empty, its counters at zero.
+    let fresh = std::thread::spawn(pool::stats).join().expect("thread");
+    assert_eq!(fresh, pool::Stats::default());
 }
