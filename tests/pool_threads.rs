@@ -138,3 +138,89 @@ fn each_thread_its_own_connection_and_counters() {
     let fresh = std::thread::spawn(pool::stats).join().expect("thread");
     assert_eq!(fresh, pool::Stats::default());
 }
+
+#[test]
+fn forks_beside_sending_threads_leave_every_pool_intact() {
+    // Several threads send on their own kept connections while this thread forks: each child
+    // finds its pool fresh and shuts every pool down without touching the parent's connections
+    // (no QUIT from a child), nobody hangs on a lock held at the fork, and every thread goes on
+    // on the connection it had, to its end (when its QUIT is the only one).
+    pool::per_thread(true);
+    let srv = FaultServer::start(&[]);
+    let s = srv.settings(&[("pool", "1"), ("pool_idle_timeout", "60")]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let barrier = std::sync::Barrier::new(THREADS + 1);
+    let (sent, hung, stale) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (s, stop, barrier) = (&s, &stop, &barrier);
+                scope.spawn(move || {
+                    let mut n = 0;
+                    pool::send(s, &thread_mail(100 + t, n)).expect("sent");
+                    barrier.wait();
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        n += 1;
+                        pool::send(s, &thread_mail(100 + t, n)).expect("sent beside forks");
+                    }
+                    // One more after the last fork: on the same connection, if no child
+                    // closed it.
+                    n += 1;
+                    pool::send(s, &thread_mail(100 + t, n)).expect("sent after the forks");
+                    (n + 1, pool::stats())
+                })
+            })
+            .collect();
+        barrier.wait();
+        let (mut hung, mut stale) = (0, 0);
+        for _ in 0..50 {
+            // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves
+            // with _exit; the parent reaps it.
+            let child = unsafe { libc::fork() };
+            assert!(child >= 0, "fork failed");
+            if child == 0 {
+                let fresh = pool::stats() == pool::Stats::default();
+                pool::shutdown();
+                // SAFETY: leaves without running the test harness's exit code.
+                unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
+            }
+            let mut status = 0;
+            let exited = wait_until(Duration::from_secs(10), || {
+                // SAFETY: our child; WNOHANG returns at once.
+                let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+                (r == child).then_some(())
+            });
+            if exited.is_none() {
+                hung += 1;
+                // SAFETY: our child; kill and reap it.
+                unsafe {
+                    libc::kill(child, libc::SIGKILL);
+                    libc::waitpid(child, std::ptr::null_mut(), 0);
+                }
+            } else if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+                stale += 1;
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let sent: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect();
+        (sent, hung, stale)
+    });
+    assert_eq!((hung, stale), (0, 0), "children hung / found a stale pool");
+    for (t, (n, st)) in sent.iter().enumerate() {
+        assert_eq!(
+            (st.connections_opened, st.messages_sent),
+            (1, *n as u64),
+            "thread {t} kept its one connection through the forks"
+        );
+    }
+    let total: usize = sent.iter().map(|(n, _)| n).sum();
+    srv.wait_messages(total);
+    assert_eq!(srv.connections_opened(), THREADS, "{}", srv.transcript());
+    // The only QUITs: each thread's as it ended.
+    srv.wait_transcript("the threads' QUITs", |t| {
+        t.matches("C: QUIT").count() >= THREADS
+    });
+    assert_eq!(srv.commands("QUIT"), THREADS, "{}", srv.transcript());
+}
