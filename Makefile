@@ -3,8 +3,8 @@
 #
 #   make demo     build, then send two mails to a local smtp-sink and show what arrived
 #   make test     the whole suite here, then in a Debian 13 root, then the package tests,
-#                 then the ready-built archives (make test PARTS=local | debian12 | debian13 |
-#                 deb | dist: only those parts)
+#                 thread-safe PHP, then the ready-built archives (make test PARTS=local |
+#                 debian12 | debian13 | deb | zts | dist: only those parts)
 #   make build    cargo build --release  (target/release/libsmtp.so)
 #   make install  install the built extension into its PHP and enable it (as root)
 #   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/

@@ -9,9 +9,12 @@
 #                (here when this machine is that release, else in a cached Debian root made
 #                with mmdebstrap: scripts/root.sh)
 #     deb        build the packages (scripts/deb.sh) and test them (tests/deb/run.sh)
+#     zts        thread-safe PHP: a ZTS PHP built from Debian's source (scripts/zts.sh, cached),
+#                the extension for it, the phpt suite on its CLI and the threaded embed host
+#                (tests/zts/run.sh)
 #     dist       the ready-built archives for PIE and Docker (scripts/dist.sh, reusing the
 #                builds above) installed and used in fresh roots (tests/dist/run.sh)
-#   All parts = local, then the other of debian12/debian13, then deb, then dist.
+#   All parts = local, then the other of debian12/debian13, then deb, zts and dist.
 #
 # First setup (scripts/setup.sh), then each part. The suite: shellcheck, formatting, clippy
 # (with and without the PHP binding), the Rust tests, the release build, the phpt suite against
@@ -37,12 +40,12 @@ parts=("$@")
 if ((${#parts[@]} == 0)); then
     other=debian13
     [[ $here != debian13 ]] || other=debian12
-    parts=(local "$other" deb dist)
+    parts=(local "$other" deb zts dist)
 fi
 for p in "${parts[@]}"; do
     case $p in
-        local | debian12 | debian13 | deb | dist) ;;
-        *) echo "unknown part '$p' (local, debian12, debian13, deb, dist)" >&2; exit 2 ;;
+        local | debian12 | debian13 | deb | zts | dist) ;;
+        *) echo "unknown part '$p' (local, debian12, debian13, deb, zts, dist)" >&2; exit 2 ;;
     esac
 done
 
@@ -311,6 +314,9 @@ for p in "${parts[@]}"; do
     case $p in
         deb)
             part deb packages
+            ;;
+        zts)
+            part zts run_counted zts "$work/zts.log" tests/zts/run.sh
             ;;
         dist)
             part dist archives

@@ -27,6 +27,8 @@ pub fn startup(_ty: i32, module_number: i32) -> i32 {
         mail_override::install();
         functions::declare_types();
         crate::slots::prepare();
+        // Thread-safe PHP runs many PHP threads in one process: a pool for each.
+        pool::per_thread(ext_php_rs::PHP_ZTS);
         0
     })
 }

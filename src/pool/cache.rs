@@ -83,6 +83,10 @@ impl Cache {
         Some(self.0.remove(i))
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn any_slotted(&self) -> bool {
         self.0.iter().any(|k| k.slot.is_some())
     }

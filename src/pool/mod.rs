@@ -1,21 +1,24 @@
 //! The per-worker connection pool: kept SMTP connections, reused across requests of the same PHP
-//! worker process, each with the `smtp.max_connections` slot it holds.
+//! worker (a process, or under thread-safe PHP a thread), each with the `smtp.max_connections`
+//! slot it holds.
 //!
 //! - `cache`: the kept connections, at most `smtp.pool_size` (least recently used goes first),
 //!   each until `smtp.pool_idle_timeout`;
 //! - `attempt`: one server, on a kept connection when there is a healthy one, else a new one;
 //! - `failover`: the servers of `smtp.host` in turn, and waiting out "too many connections";
 //! - `slots`: `smtp.max_connections` across processes; `reaper`: gives an idle connection's slot
-//!   up when another process waits for it;
+//!   up when another process waits for it, and under ZTS closes idle connections on time;
+//! - `shelf`: which pool a thread uses (the process's one, or under ZTS its own);
 //! - `fork`: what a `pcntl_fork()` child inherits, and how it lets go of it.
 //! - `rate`: `smtp.max_rate`, each message's turn in one schedule shared by all processes.
 //!
 //! Created lazily on the first send, never at module startup: PHP-FPM forks its workers after
 //! startup, and a socket made before the fork would be shared by every child.
 //!
-//! One lock guards the pool's bookkeeping, and it is never held across I/O: connections are
-//! taken out before they are used and closed only after the lock is let go. Under ZTS several
-//! threads share the pool; a connection taken out is theirs alone until put back.
+//! One lock guards each pool's bookkeeping, and it is never held across I/O: connections are
+//! taken out before they are used and closed only after the lock is let go. Under ZTS each PHP
+//! thread has a pool of its own (`shelf`); only the reaper and the fork handlers reach into
+//! another thread's pool, and only under its lock.
 
 mod attempt;
 mod cache;
@@ -23,10 +26,13 @@ mod failover;
 mod fork;
 pub mod rate;
 mod reaper;
+mod shelf;
 pub mod slots;
 
+pub use shelf::per_thread;
+
 use std::cell::RefCell;
-use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::sync::Once;
 use std::time::Instant;
 
 use crate::config::{AuthMode, Settings, StartTls};
@@ -149,18 +155,23 @@ impl Pool {
     }
 }
 
-/// A std mutex, not parking_lot's: in a forked child its unlock is one atomic store (and a
-/// futex wake that finds nobody), where parking_lot's may need its global table of parked
-/// threads, which a thread that no longer exists may have held at the fork.
-static POOL: Mutex<Pool> = Mutex::new(Pool::new(0));
-
-/// Runs `f` on the pool under its lock. `f` does bookkeeping only; what it takes out is
-/// closed by the caller, after the lock is let go. (A slot file closed under the lock would
-/// also wait for a fork under way, whose prepare handler waits for this lock: a deadlock.)
+/// Runs `f` on the calling thread's pool under its lock. `f` does bookkeeping only; what it
+/// takes out is closed by the caller, after the lock is let go. (A slot file closed under the
+/// lock would also wait for a fork under way, whose prepare handler waits for this lock: a
+/// deadlock.)
+///
+/// The locks are std mutexes, not parking_lot's: in a forked child an unlock is one atomic
+/// store (and a futex wake that finds nobody), where parking_lot's may need its global table of
+/// parked threads, which a thread that no longer exists may have held at the fork.
 fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
+    on_shelf(shelf::mine(), f)
+}
+
+/// `with_pool` on a given pool (the reaper and shutdown visit every thread's).
+fn on_shelf<T>(shelf: &shelf::Shelf, f: impl FnOnce(&mut Pool) -> T) -> T {
     watch_forks();
     let (out, inherited) = {
-        let mut pool = POOL.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pool = shelf.lock();
         let inherited = pool.inherited();
         (f(&mut pool), inherited)
     };
@@ -172,9 +183,9 @@ fn with_pool<T>(f: impl FnOnce(&mut Pool) -> T) -> T {
 }
 
 thread_local! {
-    /// The pool's lock, held by the forking thread from the prepare handler to the end of the
+    /// Every pool's lock, held by the forking thread from the prepare handler to the end of the
     /// fork, in the parent and in the child.
-    static FORK_GUARD: RefCell<Option<MutexGuard<'static, Pool>>> = const { RefCell::new(None) };
+    static FORK_GUARD: RefCell<Option<shelf::Frozen>> = const { RefCell::new(None) };
 }
 
 static WATCH: Once = Once::new();
@@ -188,17 +199,17 @@ fn watch_forks() {
     });
 }
 
-/// Before fork(), in the forking thread: no slot file is being opened or closed, and the pool's
-/// lock is ours, so the child's copy of the pool is whole (nobody was half-way through a
-/// change) and its lock is held by a thread the child has: this one.
+/// Before fork(), in the forking thread: no slot file is being opened or closed, and every
+/// pool's lock is ours, so the child's copy of each pool is whole (nobody was half-way through
+/// a change) and its lock is held by a thread the child has: this one.
 ///
 /// The forking thread itself never holds the lock here: fork comes from PHP code, and no code
 /// of ours runs PHP code (or forks) under the lock. Other threads (the reaper, ZTS requests)
 /// hold it only for bookkeeping, never across I/O, so the wait is short.
 extern "C" fn before_fork() {
     fork::prepare();
-    let guard = POOL.lock().unwrap_or_else(PoisonError::into_inner);
-    FORK_GUARD.with(|g| *g.borrow_mut() = Some(guard));
+    let frozen = shelf::freeze();
+    FORK_GUARD.with(|g| *g.borrow_mut() = Some(frozen));
 }
 
 extern "C" fn after_fork_parent() {
@@ -208,15 +219,23 @@ extern "C" fn after_fork_parent() {
 
 /// In the child, before fork() returns: async-signal-safe work only. The inherited slot
 /// descriptors are closed (`fork::child`), the reaper thread is known to be gone, and the lock
-/// taken by `before_fork` is let go: a std mutex unlock by the thread that locked it, which
-/// is this one (fork copies only the calling thread). That unlock is an atomic swap plus, if
-/// another thread of the parent was waiting, a futex wake that finds nobody; no lock, no I/O.
+/// taken by `before_fork` are let go: std mutex unlocks by the thread that locked them, which
+/// is this one (fork copies only the calling thread). Each is an atomic swap plus, if another
+/// thread of the parent was waiting, a futex wake that finds nobody; no lock, no I/O, nothing
+/// freed (the other threads' pools stay in the list; each forgets its parent's connections
+/// at its next use, as the shared one does).
 extern "C" fn after_fork_child() {
     fork::child();
     reaper::forget();
-    FORK_GUARD.with(|g| g.borrow_mut().take());
+    FORK_GUARD.with(|g| {
+        if let Some(mut frozen) = g.borrow_mut().take() {
+            frozen.thaw();
+            std::mem::forget(frozen);
+        }
+    });
 }
 
+/// This worker's counters (under ZTS: the calling thread's).
 pub fn stats() -> Stats {
     with_pool(|p| p.stats)
 }
@@ -230,11 +249,14 @@ pub fn last_server() -> Option<String> {
     })
 }
 
-/// Closes every kept connection politely (module shutdown). A forked child that never sent
-/// does not QUIT its parent's connections: they are another generation's, and only forgotten.
+/// Closes every kept connection politely (module shutdown), every thread's under ZTS. A forked
+/// child that never sent does not QUIT its parent's connections: they are another
+/// generation's, and only forgotten.
 pub fn shutdown() {
-    let kept = with_pool(|p| p.cache.take_all());
-    close(kept);
+    for s in shelf::all() {
+        let kept = on_shelf(s, |p| p.cache.take_all());
+        close(kept);
+    }
 }
 
 /// Sends one message: to the first server of `smtp.host` that takes it (failover), on a kept
@@ -336,7 +358,10 @@ fn put_back(key: Key, conn: Connection, slot: Option<Slot>, s: &Settings) {
     };
     let evicted = with_pool(|p| p.cache.put(kept, s.pool.size));
     close(evicted);
-    if slotted {
+    // Under ZTS also for connections without a slot: a PHP thread idle between requests (or
+    // in FrankenPHP's worker loop) runs no code of ours, yet its connections must not outlive
+    // the idle limit.
+    if slotted || shelf::is_per_thread() {
         reaper::start();
     }
 }

@@ -5,13 +5,18 @@
 //! idle slotted connection past its idle limit is closed too. The thread runs only while such
 //! connections exist, and never calls into PHP (nor logs: the log may lead there).
 //!
-//! It holds the pool's lock only to look and to take connections out; the wait-file checks
+//! Under ZTS it also closes every connection past its idle limit, slotted or not, in every
+//! thread's pool, and runs while any pool keeps a connection: a PHP thread between requests
+//! (or waiting in FrankenPHP's worker loop) runs no code of ours, and no request shutdown
+//! comes to close what it keeps.
+//!
+//! It holds a pool's lock only to look and to take connections out; the wait-file checks
 //! (open, flock) and the QUITs happen outside it.
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
-use super::{slots, with_pool};
+use super::{on_shelf, shelf, slots, Pool};
 
 /// How often the reaper looks whether another process waits for a slot.
 const REAP_EVERY: Duration = Duration::from_millis(50);
@@ -40,34 +45,50 @@ pub(super) fn start() {
 fn run() {
     loop {
         std::thread::sleep(REAP_EVERY);
-        let (waits, expired) = with_pool(|p| {
-            let expired = p.cache.expired(Instant::now());
-            (p.cache.slot_waits(), expired)
-        });
-        drop(expired);
-        let wanted: Vec<_> = waits
-            .into_iter()
-            .filter(|w| slots::someone_waits(w))
-            .collect();
-        let (reaped, left) = with_pool(|p| {
-            let reaped: Vec<_> = wanted
-                .iter()
-                .filter_map(|w| p.cache.take_slotted(w))
-                .collect();
-            (reaped, p.cache.any_slotted())
-        });
-        for mut kept in reaped {
-            kept.conn.quiet();
-            kept.conn.quit_and_await_close();
-            drop(kept.slot);
+        let mut left = false;
+        for shelf in shelf::all() {
+            left |= reap(shelf);
         }
         if !left {
             RUNNING.store(false, SeqCst);
             // Connections put back meanwhile start a new reaper.
-            if with_pool(|p| p.cache.any_slotted()) {
+            if shelf::all()
+                .into_iter()
+                .any(|s| on_shelf(s, |p| needs_reaper(p)))
+            {
                 start();
             }
             return;
         }
     }
+}
+
+/// One look at one pool; whether it still keeps something to watch.
+fn reap(shelf: &shelf::Shelf) -> bool {
+    let (waits, expired) = on_shelf(shelf, |p| {
+        let expired = p.cache.expired(Instant::now());
+        (p.cache.slot_waits(), expired)
+    });
+    drop(expired);
+    let wanted: Vec<_> = waits
+        .into_iter()
+        .filter(|w| slots::someone_waits(w))
+        .collect();
+    let (reaped, left) = on_shelf(shelf, |p| {
+        let reaped: Vec<_> = wanted
+            .iter()
+            .filter_map(|w| p.cache.take_slotted(w))
+            .collect();
+        (reaped, needs_reaper(p))
+    });
+    for mut kept in reaped {
+        kept.conn.quiet();
+        kept.conn.quit_and_await_close();
+        drop(kept.slot);
+    }
+    left
+}
+
+fn needs_reaper(p: &Pool) -> bool {
+    p.cache.any_slotted() || (shelf::is_per_thread() && !p.cache.is_empty())
 }
