@@ -105,6 +105,22 @@ pub fn is_cli() -> bool {
 // ---------------------------------------------------------------------------------------------
 // ini directives
 
+/// `zend_ini_entry.modified` is a `uint8_t` up to PHP 8.5 and a `bool` from PHP 8.6: one way
+/// to read it that builds against both.
+trait IniFlag {
+    fn to_bool(self) -> bool;
+}
+impl IniFlag for u8 {
+    fn to_bool(self) -> bool {
+        self != 0
+    }
+}
+impl IniFlag for bool {
+    fn to_bool(self) -> bool {
+        self
+    }
+}
+
 /// Reads ini directives straight from `EG(ini_directives)`: cheap enough for every call, which
 /// is what makes per-request values (FPM `php_admin_value`, `ini_set`) work. `admin` = the
 /// value before any runtime change (php.ini, `php_admin_value`).
@@ -119,7 +135,7 @@ pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -
         // entry's strings are zend_strings or null.
         unsafe {
             let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
-            let value = if admin && entry.modified != 0 {
+            let value = if admin && entry.modified.to_bool() {
                 entry.orig_value.as_ref()
             } else {
                 entry.value.as_ref()
@@ -196,7 +212,7 @@ pub unsafe fn ini_change(
                 .as_ref()
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             restated: std::ptr::eq(new_value, e.value),
-            for_request: e.modified != 0,
+            for_request: e.modified.to_bool(),
         })
     }
 }
@@ -223,7 +239,7 @@ pub unsafe fn displayed_value(entry: *mut zend_ini_entry, display_type: c_int) -
     // SAFETY: the caller passes PHP's entry; its values are zend_strings or null.
     unsafe {
         entry.as_ref().and_then(|e| {
-            let v = if display_type == ZEND_INI_DISPLAY_ORIG && e.modified != 0 {
+            let v = if display_type == ZEND_INI_DISPLAY_ORIG && e.modified.to_bool() {
                 e.orig_value.as_ref()
             } else {
                 e.value.as_ref()
