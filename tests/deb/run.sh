@@ -34,7 +34,7 @@ pids=()
 roots=()
 work=$(mktemp -d -t php-smtp-debtest.XXXXXX)
 
-# shellcheck disable=SC2317  # called by the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
 cleanup() {
     local p r
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
