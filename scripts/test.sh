@@ -239,6 +239,20 @@ suite() {
         passed=$((passed + ref_passed))
         failed=$((failed + ref_failed))
         ((rc == 0)) || step_failed reference "$ref_failed"
+        # PHP 8.5+: PHP's own mail() again in each other mail.cr_lf_mode (crlf is the default).
+        if "$PHP" -n -r 'exit(PHP_VERSION_ID >= 80500 ? 0 : 1);'; then
+            local mode
+            for mode in lf mixed os; do
+                step "reference chain with mail.cr_lf_mode=$mode"
+                rc=0
+                REFERENCE_PHP_INI=mail.cr_lf_mode=$mode cargo test --no-default-features --test reference \
+                    2>&1 | tee "$work/reference-$mode.log" || rc=$?
+                read -r ref_passed ref_failed < <(cargo_counts "$work/reference-$mode.log")
+                passed=$((passed + ref_passed))
+                failed=$((failed + ref_failed))
+                ((rc == 0)) || step_failed "reference-$mode" "$ref_failed"
+            done
+        fi
     fi
 
     phpt_suite "$built"
