@@ -1,18 +1,21 @@
-# php-smtp: a PHP extension (PHP 8.2 on Debian 12, 8.4 on Debian 13), written in Rust, that
-# sends mail over SMTP.
+# php-smtp: a PHP extension (PHP 8.2 on Debian 12, 8.4 on Debian 13, 8.5 and 8.6 RC on sid +
+# experimental), written in Rust, that sends mail over SMTP.
 #
 #   make demo     build, then send two mails to a local smtp-sink and show what arrived
-#   make test     the whole suite here, then in a Debian 13 root, then the package tests,
-#                 thread-safe PHP, then the ready-built archives (make test PARTS=local |
-#                 debian12 | debian13 | deb | zts | dist: only those parts)
+#   make test     the whole suite here, then in a Debian 13 root, then PHP 8.5 (whole suite) and
+#                 PHP 8.6 RC (build + phpt) in a sid + experimental root, then the package tests,
+#                 thread-safe PHP and the ready-built archives (make test PARTS=local | debian12 |
+#                 debian13 | php85 | php86 | deb | zts | dist: only those parts)
 #   make build    cargo build --release  (target/release/libsmtp.so)
 #   make install  install the built extension into its PHP and enable it (as root)
-#   make deb      php8.2-smtp_<version>-1_amd64.deb and php8.4-smtp_..., into target/debian/
-#                 (make deb DISTS=debian13: only that one; each is built on its own release)
+#   make deb      php8.2-smtp_<version>-1_amd64.deb, php8.4-smtp_... and php8.5-smtp_..., into
+#                 target/debian/ (make deb DISTS=debian13: only that one; each is built on its
+#                 own release, php8.5-smtp on sid + experimental)
 #   make dist     ready-built archives for PIE and Docker, one per tested PHP, into target/dist/:
 #                 php_smtp-<version>_php<X.Y>-x86_64-linux-glibc-<nts|zts>.tgz + SHA256SUMS
 #                 (make dist PLATFORMS=debian13/php8.4: only that one; scripts/dist.sh --list)
-#   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12)
+#   make root     a shell in the Debian 13 development root (ROOT=debian12 for Debian 12, ROOT=sid
+#                 for PHP 8.5 and 8.6 RC)
 #   make soak     the reference-chain harness (tests/reference.rs) with new seeds for SOAK_SECS
 #                 (default 600) seconds, as root; differences are appended to
 #                 tests/reference/regressions.jsonl (commit them with the fix)

@@ -55,7 +55,7 @@ mounted=()
 my_ns=$(readlink /proc/self/ns/mnt)
 
 # Processes of this namespace whose root directory is the chroot: what COMMAND left behind.
-# shellcheck disable=SC2317  # called from cleanup (the EXIT trap)
+# shellcheck disable=SC2317,SC2329  # called from cleanup (the EXIT trap)
 leftovers() {
     local p pid r
     for p in /proc/[0-9]*; do
@@ -68,7 +68,7 @@ leftovers() {
     return 0
 }
 
-# shellcheck disable=SC2317  # called by the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
 cleanup() {
     local rc=$? pids i
     trap - EXIT INT TERM

@@ -2,10 +2,11 @@
 # make deb: the Debian packages for both supported releases, into target/debian/:
 #   php8.2-smtp_<version>-1_amd64.deb   Debian 12 (bookworm), PHP 8.2
 #   php8.4-smtp_<version>-1_amd64.deb   Debian 13 (trixie), PHP 8.4
+#   php8.5-smtp_<version>-1_amd64.deb   sid + experimental, PHP 8.5
 # Each is built on its own release: here when this machine is that release, else in its cached
 # root (scripts/root.sh), by packaging/debian/build.sh.
 #
-#   scripts/deb.sh [DIST...]    DIST: debian12, debian13 (default: both)
+#   scripts/deb.sh [DIST...]    DIST: debian12, debian13, sid (default: all three)
 #
 # Exit status non-zero if any package could not be built.
 set -euo pipefail
@@ -16,10 +17,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 here=$(php_env_distro)
 dists=("$@")
-((${#dists[@]})) || dists=(debian12 debian13)
+((${#dists[@]})) || dists=(debian12 debian13 sid)
 rc=0
 for d in "${dists[@]}"; do
-    case $d in debian12 | debian13) ;; *) echo "deb: unknown distribution $d" >&2; exit 2 ;; esac
+    case $d in debian12 | debian13 | sid) ;; *) echo "deb: unknown distribution $d" >&2; exit 2 ;; esac
     started=$SECONDS
     if [[ $d == "$here" ]]; then
         printf 'deb: building for %s here\n' "$d"

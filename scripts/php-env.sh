@@ -12,6 +12,7 @@
 #   PHP=/usr/bin/php8.4                 that PHP's CLI binary
 #   PHP_VERSION=8.4                     php-config8.4 on PATH
 #   nothing                             the distribution's PHP: Debian 12 -> 8.2, Debian 13 -> 8.4
+#                                       (sid with php-config8.5: 8.5, the sid root's release)
 #                                       (elsewhere: the newest php-configX.Y on PATH)
 # ext-php-rs reads PHP (runs it for `php -i`) and PHP_CONFIG (headers): both are exported and
 # checked to name the same PHP, so the extension is built against the PHP that tests it.
@@ -48,6 +49,11 @@ php_env_distro() {
     local ID='' VERSION_ID=''
     # shellcheck disable=SC1091  # /etc/os-release: see os-release(5)
     [[ -r /etc/os-release ]] && . /etc/os-release
+    # Debian unstable (and testing) has no VERSION_ID.
+    if [[ ${ID:-} == debian && -z ${VERSION_ID:-} ]]; then
+        echo sid
+        return
+    fi
     printf '%s%s\n' "${ID:-unknown}" "${VERSION_ID%%.*}"
 }
 
@@ -72,6 +78,10 @@ php_env_version() {
         d=$(php_env_distro)
         if [[ $d == debian* ]] && v=$(php_env_debian_php "${d#debian}"); then
             :
+        elif [[ $d == sid ]] && command -v php-config8.5 >/dev/null 2>&1; then
+            # The sid root (scripts/root.sh sid) has 8.5 and the 8.6 RC: the release, unless
+            # PHP_VERSION=8.6 asks for the RC.
+            v=8.5
         else
             # Not a Debian release we know: the newest versioned php-config on PATH.
             v=$(compgen -c php-config | sed -n 's/^php-config\([0-9][0-9.]*\)$/\1/p' | sort -V | tail -n 1)
@@ -122,4 +132,9 @@ php_env_resolve() {
     PHP_RUN_TESTS=$PHP_EXT_DIR/build/run-tests.php
     PHP_PLATFORM=$(php_env_distro)/php$v
     export PHP_API PHP_EXT_DIR PHP_CONF_D PHP_ETC_DIR PHP_MODS_DIR PHP_FPM PHP_RUN_TESTS PHP_PLATFORM
+    # In the sid root one build directory per PHP (target/sid-php8.5, target/sid-php8.6).
+    if [[ -z ${CARGO_TARGET_DIR:-} && -n ${PHP_SMTP_TARGET_PREFIX:-} ]]; then
+        CARGO_TARGET_DIR=$PHP_SMTP_TARGET_PREFIX$v
+        export CARGO_TARGET_DIR
+    fi
 }

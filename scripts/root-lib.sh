@@ -10,12 +10,14 @@ root_cache_dir() {
     mkdir -p "$d" && realpath "$d"
 }
 
-# debian12 / 12 / bookworm -> bookworm; debian13 / 13 / trixie -> trixie.
+# debian12 / 12 / bookworm -> bookworm; debian13 / 13 / trixie -> trixie; sid -> sid (unstable
+# with experimental's PHP 8.5 and 8.6 RC).
 root_codename() {
     case $1 in
         debian12 | 12 | bookworm) echo bookworm ;;
         debian13 | 13 | trixie) echo trixie ;;
-        *) printf 'unknown distribution %s (known: debian12, debian13)\n' "$1" >&2; return 1 ;;
+        sid | unstable) echo sid ;;
+        *) printf 'unknown distribution %s (known: debian12, debian13, sid)\n' "$1" >&2; return 1 ;;
     esac
 }
 
@@ -23,6 +25,7 @@ root_distro() {
     case $(root_codename "$1") in
         bookworm) echo debian12 ;;
         trixie) echo debian13 ;;
+        sid) echo sid ;;
     esac
 }
 
@@ -41,6 +44,12 @@ root_mirrors() {
         security=$(apt-cache policy | awk -v s="$host-security/main" '$3 == s { print $2; exit }')
     fi
     main=${main:-http://deb.debian.org/debian}
+    if [[ $codename == sid ]]; then
+        # PHP 8.5 and 8.6 are only in experimental, built against sid (no -updates, -security).
+        echo "deb $main sid main"
+        echo "deb $main experimental main"
+        return
+    fi
     echo "deb $main $codename main"
     echo "deb $main $codename-updates main"
     [[ -z $security ]] || echo "deb $security $codename-security main"
@@ -95,6 +104,9 @@ root_mmdebstrap() {
         return 1
     }
     mapfile -t mirrors < <(root_mirrors "$codename")
+    # The mirror's experimental Release file is often past its Valid-Until date; the option
+    # stays in the root's apt configuration so later installs accept it too.
+    [[ $codename != sid ]] || set -- --aptopt='Acquire::Check-Valid-Until "false"' "$@"
     printf 'root: mmdebstrap %s from %s\n' "$codename" "${mirrors[0]#deb }" >&2
     unshare --mount --propagation private -- mmdebstrap --quiet --variant=apt \
         --skip=chroot/policy-rc.d --setup-hook="$(root_policy_hook)" "$@" "$codename" "$target" "${mirrors[@]}"

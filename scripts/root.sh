@@ -8,7 +8,9 @@
 #   scripts/root.sh --remove DIST               delete it
 #   scripts/root.sh --path DIST                 print where it is
 #
-#   DIST: debian13 (trixie: PHP 8.4, MediaWiki 1.43) or debian12 (bookworm: PHP 8.2, 1.39)
+#   DIST: debian13 (trixie: PHP 8.4, MediaWiki 1.43), debian12 (bookworm: PHP 8.2, 1.39) or
+#         sid (unstable with PHP 8.5 and PHP 8.6 RC from experimental, MediaWiki 1.43; inside,
+#         PHP_VERSION=8.6 picks the RC, default 8.5)
 #
 # e.g.  scripts/root.sh debian13 scripts/test.sh debian13     the whole suite on Debian 13
 #       scripts/root.sh debian13 make build
@@ -18,7 +20,8 @@
 # then scripts/setup.sh installs what building and testing need, inside it; it is only renamed
 # into place once that worked, so a half-made root is never reused. Inside, the repository is at
 # the same path as here, ~/.cargo and ~/.rustup are the host's (no toolchain is downloaded), and
-# CARGO_TARGET_DIR is target/<DIST> so the two builds never clobber each other. Mounts live in a
+# CARGO_TARGET_DIR is target/<DIST> (sid: target/sid-php8.5 or target/sid-php8.6, set by
+# scripts/php-env.sh once the PHP is known) so the builds never clobber each other. Mounts live in a
 # mount namespace of their own (scripts/chroot-run.sh) and are undone whatever happens.
 # Needs root (or sudo), mmdebstrap, and the Debian archive reachable the first time.
 set -euo pipefail
@@ -73,8 +76,10 @@ for v in PHPT_JOBS FPM_REQUESTS MW_TEST_KEEP MW_TEST_VERBOSE RUST_BACKTRACE RUST
 done
 
 # in_root DIR COMMAND...: COMMAND in the repository inside the root at DIR.
+target=(-e "CARGO_TARGET_DIR=$repo/target/$dist")
+[[ $dist != sid ]] || target=(-e "PHP_SMTP_TARGET_PREFIX=$repo/target/sid-php")
 chroot_args=(-b "$repo" -b "$cargo_home:/root/.cargo" -b "$rustup_home:/root/.rustup"
-    -e "CARGO_TARGET_DIR=$repo/target/$dist" -e "PHP_SMTP_IN_ROOT=$dist" "${passenv[@]}" -w "$repo")
+    "${target[@]}" -e "PHP_SMTP_IN_ROOT=$dist" "${passenv[@]}" -w "$repo")
 in_root() {
     scripts/chroot-run.sh "${chroot_args[@]}" "$@"
 }
@@ -97,7 +102,14 @@ if [[ ! -f $stamp ]]; then
     # debconf: setup.sh preseeds postfix with debconf-set-selections.
     root_mmdebstrap "$codename" "$root.new" --include=debconf,ca-certificates \
         || die "mmdebstrap $codename failed: cannot make the $dist root (is the Debian archive reachable?)"
-    in_root "$root.new" scripts/setup.sh || die "scripts/setup.sh failed inside the new $dist root"
+    if [[ $dist == sid ]]; then
+        for v in 8.5 8.6; do
+            in_root "$root.new" env PHP_VERSION=$v scripts/setup.sh \
+                || die "scripts/setup.sh failed for PHP $v inside the new $dist root"
+        done
+    else
+        in_root "$root.new" scripts/setup.sh || die "scripts/setup.sh failed inside the new $dist root"
+    fi
     date -u +%FT%TZ >"$root.new/.php-smtp-root"
     mv "$root.new" "$root"
     say "made the $dist root in $((SECONDS - started)) s"

@@ -8,13 +8,16 @@
 #     debian13   the suite on Debian 13 / PHP 8.4 / MediaWiki 1.43
 #                (here when this machine is that release, else in a cached Debian root made
 #                with mmdebstrap: scripts/root.sh)
+#     php85      the suite on sid + experimental / PHP 8.5 / MediaWiki 1.43
+#     php86      PHP 8.6 RC (experimental): the release build and the phpt suite
+#                (both in the cached sid root, scripts/root.sh sid)
 #     deb        build the packages (scripts/deb.sh) and test them (tests/deb/run.sh)
 #     zts        thread-safe PHP: a ZTS PHP built from Debian's source (scripts/zts.sh, cached),
 #                the extension for it, the phpt suite on its CLI and the threaded embed host
 #                (tests/zts/run.sh)
 #     dist       the ready-built archives for PIE and Docker (scripts/dist.sh, reusing the
 #                builds above) installed and used in fresh roots (tests/dist/run.sh)
-#   All parts = local, then the other of debian12/debian13, then deb, zts and dist.
+#   All parts = local, then the other of debian12/debian13, php85, php86, deb, zts and dist.
 #
 # First setup (scripts/setup.sh), then each part. The suite: shellcheck, formatting, clippy
 # (with and without the PHP binding), the Rust tests, the release build, the phpt suite against
@@ -40,12 +43,12 @@ parts=("$@")
 if ((${#parts[@]} == 0)); then
     other=debian13
     [[ $here != debian13 ]] || other=debian12
-    parts=(local "$other" deb zts dist)
+    parts=(local "$other" php85 php86 deb zts dist)
 fi
 for p in "${parts[@]}"; do
     case $p in
-        local | debian12 | debian13 | deb | zts | dist) ;;
-        *) echo "unknown part '$p' (local, debian12, debian13, deb, zts, dist)" >&2; exit 2 ;;
+        local | debian12 | debian13 | php85 | php86 | deb | zts | dist) ;;
+        *) echo "unknown part '$p' (local, debian12, debian13, php85, php86, deb, zts, dist)" >&2; exit 2 ;;
     esac
 done
 
@@ -128,6 +131,58 @@ run_counted() {
     fi
 }
 
+# phpt_suite BUILT: the phpt suite against $EXT (BUILT 0: the release build failed, skip).
+phpt_suite() {
+    # The phpt suite. -n: the test PHP loads no php.ini, so Debian's conf.d (and an smtp.ini
+    # installed by `make install` or the package, which would load a second copy of the
+    # extension) cannot leak in; the only extension added is the one just built. -p: the PHP
+    # under test. -q: no prompts; -w: the failed tests' list.
+    local built=$1 rc runner_help t
+    step "phpt suite (php-tests/)"
+    if ((!built)); then
+        echo "skipped: no release build (already counted as a failure)"
+    elif [[ -z $(find php-tests -name '*.phpt' -print -quit 2>/dev/null) ]]; then
+        echo "no .phpt files in php-tests/"
+        step_failed phpt 0
+    elif [[ ! -f $PHP_RUN_TESTS ]]; then
+        echo "$PHP_RUN_TESTS not found (php$PHP_VERSION-dev)"
+        step_failed phpt 0
+    else
+        local phpt_args=(-q --no-color --no-progress -n -p "$PHP" -d "extension=$EXT"
+            -w "$work/phpt-failed.txt")
+        # Parallel workers (-j) exist since PHP 8.0's run-tests.php; keep the check for older ones.
+        # (Captured first: grep -q closing the pipe early would fail the pipeline under pipefail.)
+        runner_help=$("$PHP" "$PHP_RUN_TESTS" --help 2>&1 || true)
+        if [[ $runner_help == *'-j<workers>'* ]]; then
+            phpt_args+=("-j${PHPT_JOBS:-2}")
+        fi
+        rc=0
+        "$PHP" "$PHP_RUN_TESTS" "${phpt_args[@]}" php-tests/ 2>&1 | tee "$work/phpt.log" || rc=$?
+        local phpt_passed phpt_failed phpt_borked
+        phpt_passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
+        phpt_failed=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
+        phpt_borked=$(sed -n 's/^Tests borked *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
+        phpt_failed=$((${phpt_failed:-0} + ${phpt_borked:-0}))
+        passed=$((passed + ${phpt_passed:-0}))
+        failed=$((failed + phpt_failed))
+        if ((rc != 0)); then
+            # Show why each failed test failed: the diff of expected against actual output.
+            if [[ -s $work/phpt-failed.txt ]]; then
+                while IFS= read -r t; do
+                    [[ -n $t ]] || continue
+                    local d=${t%.phpt}.diff
+                    if [[ -f $d ]]; then
+                        printf '\n--- %s (expected vs actual) ---\n' "$d"
+                        cat "$d"
+                        echo
+                    fi
+                done <"$work/phpt-failed.txt"
+            fi
+            step_failed phpt "$phpt_failed"
+        fi
+    fi
+}
+
 # The suite on this machine, against $PHP.
 suite() {
     local rc built t name runner_help
@@ -189,55 +244,23 @@ suite() {
         passed=$((passed + ref_passed))
         failed=$((failed + ref_failed))
         ((rc == 0)) || step_failed reference "$ref_failed"
+        # PHP 8.5+: PHP's own mail() again in each other mail.cr_lf_mode (crlf is the default).
+        if "$PHP" -n -r 'exit(PHP_VERSION_ID >= 80500 ? 0 : 1);'; then
+            local mode
+            for mode in lf mixed os; do
+                step "reference chain with mail.cr_lf_mode=$mode"
+                rc=0
+                REFERENCE_PHP_INI=mail.cr_lf_mode=$mode cargo test --no-default-features --test reference \
+                    2>&1 | tee "$work/reference-$mode.log" || rc=$?
+                read -r ref_passed ref_failed < <(cargo_counts "$work/reference-$mode.log")
+                passed=$((passed + ref_passed))
+                failed=$((failed + ref_failed))
+                ((rc == 0)) || step_failed "reference-$mode" "$ref_failed"
+            done
+        fi
     fi
 
-    # The phpt suite. -n: the test PHP loads no php.ini, so Debian's conf.d (and an smtp.ini
-    # installed by `make install` or the package, which would load a second copy of the
-    # extension) cannot leak in; the only extension added is the one just built. -p: the PHP
-    # under test. -q: no prompts; -w: the failed tests' list.
-    step "phpt suite (php-tests/)"
-    if ((!built)); then
-        echo "skipped: no release build (already counted as a failure)"
-    elif [[ -z $(find php-tests -name '*.phpt' -print -quit 2>/dev/null) ]]; then
-        echo "no .phpt files in php-tests/"
-        step_failed phpt 0
-    elif [[ ! -f $PHP_RUN_TESTS ]]; then
-        echo "$PHP_RUN_TESTS not found (php$PHP_VERSION-dev)"
-        step_failed phpt 0
-    else
-        local phpt_args=(-q --no-color --no-progress -n -p "$PHP" -d "extension=$EXT"
-            -w "$work/phpt-failed.txt")
-        # Parallel workers (-j) exist since PHP 8.0's run-tests.php; keep the check for older ones.
-        # (Captured first: grep -q closing the pipe early would fail the pipeline under pipefail.)
-        runner_help=$("$PHP" "$PHP_RUN_TESTS" --help 2>&1 || true)
-        if [[ $runner_help == *'-j<workers>'* ]]; then
-            phpt_args+=("-j${PHPT_JOBS:-2}")
-        fi
-        rc=0
-        "$PHP" "$PHP_RUN_TESTS" "${phpt_args[@]}" php-tests/ 2>&1 | tee "$work/phpt.log" || rc=$?
-        local phpt_passed phpt_failed phpt_borked
-        phpt_passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
-        phpt_failed=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
-        phpt_borked=$(sed -n 's/^Tests borked *: *\([0-9]*\).*/\1/p' "$work/phpt.log" | tail -1)
-        phpt_failed=$((${phpt_failed:-0} + ${phpt_borked:-0}))
-        passed=$((passed + ${phpt_passed:-0}))
-        failed=$((failed + phpt_failed))
-        if ((rc != 0)); then
-            # Show why each failed test failed: the diff of expected against actual output.
-            if [[ -s $work/phpt-failed.txt ]]; then
-                while IFS= read -r t; do
-                    [[ -n $t ]] || continue
-                    local d=${t%.phpt}.diff
-                    if [[ -f $d ]]; then
-                        printf '\n--- %s (expected vs actual) ---\n' "$d"
-                        cat "$d"
-                        echo
-                    fi
-                done <"$work/phpt-failed.txt"
-            fi
-            step_failed phpt "$phpt_failed"
-        fi
-    fi
+    phpt_suite "$built"
 
     # Integration scripts: if one ends with its own "N passed, M failed" line (optionally
     # prefixed by "name: "), count those tests; otherwise the script counts as one test.
@@ -272,14 +295,45 @@ part() {
     printf '\n%s (%d s)\n' "$line" "$((SECONDS - t0))"
 }
 
-# The suite of another Debian release, in its root. Its last line carries the counts.
+# suite_in_root DIST [PART]: PART (default DIST) of another Debian release, in its root. Its
+# last line carries the counts.
 suite_in_root() {
-    local dist=$1 log=$work/$1.log
-    step "$dist: the suite in the $dist root (scripts/root.sh $dist scripts/test.sh $dist)"
-    run_counted "$dist" "$log" scripts/root.sh "$dist" scripts/test.sh "$dist"
+    local dist=$1 what=${2:-$1} log=$work/${2:-$1}.log
+    step "$what: in the $dist root (scripts/root.sh $dist scripts/test.sh $what)"
+    run_counted "$what" "$log" scripts/root.sh "$dist" scripts/test.sh "$what"
     if [[ -z $(counts_of "$log") ]]; then
-        echo "$dist: FAILED: the suite did not run in the $dist root (see above)"
+        echo "$what: FAILED: the suite did not run in the $dist root (see above)"
     fi
+}
+
+# use_php VERSION: test that PHP from now on (the sid root has two): its own build directory
+# (target/sid-php8.5 in that root, scripts/root.sh) and no PHP or PHP_CONFIG of another part.
+use_php() {
+    unset PHP PHP_CONFIG
+    PHP_VERSION=$1
+    if [[ -n ${PHP_SMTP_TARGET_PREFIX:-} ]]; then
+        CARGO_TARGET_DIR=$PHP_SMTP_TARGET_PREFIX$1
+    fi
+    EXT=$CARGO_TARGET_DIR/release/libsmtp.so
+    export PHP_VERSION CARGO_TARGET_DIR PHP_SMTP_EXT=$EXT
+}
+
+# PHP 8.6 RC: does the extension build against it, and does the phpt suite pass.
+suite_build_phpt() {
+    local built=1
+    if ! php_env_resolve; then
+        step_failed php-env 0
+        return
+    fi
+    echo "PHP $("$PHP" -n -r 'echo PHP_VERSION;') ($PHP, $PHP_CONFIG), $PHP_PLATFORM, target $CARGO_TARGET_DIR"
+    step "cargo build --release"
+    cargo build --release || { step_failed build 0; built=0; }
+    if ((built)) && [[ ! -f $EXT ]]; then
+        echo "cargo build succeeded but $EXT is missing"
+        step_failed build 0
+        built=0
+    fi
+    phpt_suite "$built"
 }
 
 packages() {
@@ -324,6 +378,20 @@ for p in "${parts[@]}"; do
         local)
             php_env_version
             part "$here/php$PHP_VERSION" suite
+            ;;
+        php85 | php86)
+            v=${p#php}
+            v=${v:0:1}.${v:1}
+            if [[ $here == sid ]]; then
+                use_php "$v"
+                if [[ $p == php85 ]]; then
+                    part "sid/php$v" suite
+                else
+                    part "sid/php$v" suite_build_phpt
+                fi
+            else
+                part "sid/php$v" suite_in_root sid "$p"
+            fi
             ;;
         *)
             if [[ $p == "$here" ]]; then

@@ -18,7 +18,6 @@ use ext_php_rs::zend::{ExecutorGlobals, ModuleEntry};
 
 extern "C" {
     fn zend_parse_parameters(num_args: u32, type_spec: *const c_char, ...) -> c_int;
-    fn zend_parse_arg_str_slow(arg: *mut zval, dest: *mut *mut zend_string, arg_num: u32) -> bool;
     fn zend_wrong_parameter_type_error(num: u32, expected_type: c_uint, arg: *mut zval);
     fn zend_argument_value_error(arg_num: u32, format: *const c_char, ...);
     fn zend_get_executed_filename() -> *const c_char;
@@ -34,7 +33,25 @@ extern "C" {
     fn php_syslog(priority: c_int, format: *const c_char, ...);
     fn php_log_err_with_severity(message: *const c_char, syslog_type: c_int);
     fn display_ini_entries(module: *mut ModuleEntry);
+    // PHP 8.5 and older: the converted string in *dest, `true` on success.
+    #[link_name = "zend_parse_arg_str_slow"]
+    fn zend_parse_arg_str_slow_85(
+        arg: *mut zval,
+        dest: *mut *mut zend_string,
+        arg_num: u32,
+    ) -> bool;
 }
+
+// PHP 8.6 returns the converted string (NULL on failure) and lost the `dest` parameter: the
+// same symbol, another signature, called only when built against 8.6 (array_or_string_arg).
+#[allow(clashing_extern_declarations)]
+extern "C" {
+    #[link_name = "zend_parse_arg_str_slow"]
+    fn zend_parse_arg_str_slow_86(arg: *mut zval, arg_num: u32) -> *mut zend_string;
+}
+
+/// PHP 8.5's module API number: anything newer has PHP 8.6's zend_parse_arg_str_slow().
+const PHP_85_API: u32 = 20250925;
 
 const E_WARNING: c_int = 1 << 1;
 const LOG_NOTICE: c_int = 5;
@@ -105,6 +122,22 @@ pub fn is_cli() -> bool {
 // ---------------------------------------------------------------------------------------------
 // ini directives
 
+/// `zend_ini_entry.modified` is a `uint8_t` up to PHP 8.5 and a `bool` from PHP 8.6: one way
+/// to read it that builds against both.
+trait IniFlag {
+    fn to_bool(self) -> bool;
+}
+impl IniFlag for u8 {
+    fn to_bool(self) -> bool {
+        self != 0
+    }
+}
+impl IniFlag for bool {
+    fn to_bool(self) -> bool {
+        self
+    }
+}
+
 /// Reads ini directives straight from `EG(ini_directives)`: cheap enough for every call, which
 /// is what makes per-request values (FPM `php_admin_value`, `ini_set`) work. `admin` = the
 /// value before any runtime change (php.ini, `php_admin_value`).
@@ -119,7 +152,7 @@ pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -
         // entry's strings are zend_strings or null.
         unsafe {
             let entry = entry.ptr::<zend_ini_entry>()?.as_ref()?;
-            let value = if admin && entry.modified != 0 {
+            let value = if admin && entry.modified.to_bool() {
                 entry.orig_value.as_ref()
             } else {
                 entry.value.as_ref()
@@ -196,7 +229,7 @@ pub unsafe fn ini_change(
                 .as_ref()
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             restated: std::ptr::eq(new_value, e.value),
-            for_request: e.modified != 0,
+            for_request: e.modified.to_bool(),
         })
     }
 }
@@ -223,7 +256,7 @@ pub unsafe fn displayed_value(entry: *mut zend_ini_entry, display_type: c_int) -
     // SAFETY: the caller passes PHP's entry; its values are zend_strings or null.
     unsafe {
         entry.as_ref().and_then(|e| {
-            let v = if display_type == ZEND_INI_DISPLAY_ORIG && e.modified != 0 {
+            let v = if display_type == ZEND_INI_DISPLAY_ORIG && e.modified.to_bool() {
                 e.orig_value.as_ref()
             } else {
                 e.value.as_ref()
@@ -418,8 +451,15 @@ pub fn mail_build_headers(ht: &HashTable) -> Result<Option<Vec<u8>>, ()> {
 pub fn array_or_string_arg(z: &mut Zval, num: u32) -> Option<Vec<u8>> {
     let mut out: *mut zend_string = std::ptr::null_mut();
     // SAFETY: the argument zval; on success `out` points to the converted string, owned by the
-    // zval.
-    let ok = unsafe { zend_parse_arg_str_slow(z, &mut out, num) };
+    // zval. The declaration called is the one of the PHP the module is built against.
+    let ok = unsafe {
+        if ffi::ZEND_MODULE_API_NO > PHP_85_API {
+            out = zend_parse_arg_str_slow_86(z, num);
+            !out.is_null()
+        } else {
+            zend_parse_arg_str_slow_85(z, &mut out, num)
+        }
+    };
     if !ok {
         if !ExecutorGlobals::has_exception() {
             // SAFETY: the same error ZPP raises for Z_PARAM_ARRAY_HT_OR_STR.
@@ -436,7 +476,7 @@ pub fn array_or_string_arg(z: &mut Zval, num: u32) -> Option<Vec<u8>> {
     if ExecutorGlobals::has_exception() {
         return None; // a deprecation turned into an exception by an error handler
     }
-    // SAFETY: set by zend_parse_arg_str_slow on success.
+    // SAFETY: set by zend_parse_arg_str_slow on success (PHP 8.5 and older may leave it null).
     Some(match unsafe { out.cast::<ZendStr>().as_ref() } {
         Some(s) => s.as_bytes().to_vec(),
         None => Vec::new(),

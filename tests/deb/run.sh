@@ -4,7 +4,8 @@
 #
 #   tests/deb/run.sh [DEB...]     default: target/debian/php*-smtp_<version>_<arch>.deb
 #
-# For each package (php8.2-smtp -> Debian 12, php8.4-smtp -> Debian 13):
+# For each package (php8.2-smtp -> Debian 12, php8.4-smtp -> Debian 13, php8.5-smtp -> sid with
+# experimental's PHP 8.5):
 #   - lintian reports no errors (warnings are shown)
 #   - a fresh root: the cached `mmdebstrap --variant=apt` tarball of that release
 #     ($PHP_SMTP_CACHE/<codename>-base.tar, made once), unpacked anew for every run
@@ -33,7 +34,7 @@ pids=()
 roots=()
 work=$(mktemp -d -t php-smtp-debtest.XXXXXX)
 
-# shellcheck disable=SC2317  # called by the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
 cleanup() {
     local p r
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -79,7 +80,7 @@ debs=("$@")
 if ((${#debs[@]} == 0)); then
     version=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version 2>/dev/null)
     arch=$(dpkg --print-architecture)
-    for v in 8.2 8.4; do
+    for v in 8.2 8.4 8.5; do
         debs+=("target/debian/php$v-smtp_${version}_$arch.deb")
     done
 fi
@@ -142,6 +143,7 @@ test_deb() {
     case $v in
         8.2) codename=bookworm ;;
         8.4) codename=trixie ;;
+        8.5) codename=sid ;;
         *) fail "$deb: no Debian release known for PHP $v"; return ;;
     esac
     echo "--- $pkg ($(basename "$deb")) on $(root_distro "$codename") ($codename)"
@@ -175,6 +177,10 @@ test_deb() {
         in_root sh -c '! command -v php && ! command -v cargo && ! command -v rustc && ! command -v cc && ! command -v gcc'
 
     # --- install -------------------------------------------------------------------------------
+    # What PHP's CLI alone pulls in is not this package's doing: sid's php-common Recommends
+    # "cron | ... | systemd-sysv", and cron an MTA (Debian 12 and 13 pull in none of that).
+    local baseline
+    baseline=$(in_root apt-get -s -q -y install "php$v-cli" 2>/dev/null | sed -n 's/^Inst \([^ ]*\) .*/\1/p' | sort -u)
     if ! out=$(in_root apt-get -q -y install "/mnt/deb/$name" 2>&1); then
         fail "$pkg: apt-get install ./$name"
         printf '%s\n' "$out" | tail -n 20
@@ -184,10 +190,15 @@ test_deb() {
     local pulled=()
     mapfile -t pulled < <(printf '%s\n' "$out" | sed -n 's/^Setting up \([^ :]*\)\(:[a-z0-9]*\)\? (.*/\1/p' | sort -u)
     echo "     pulled in (${#pulled[@]}): ${pulled[*]}"
-    extra=$(printf '%s\n' "${pulled[@]}" | grep -v -x "$pkg" | grep -v -E '^(php|lib)' | grep -v -E "$allowed_extra")
+    extra=$(printf '%s\n' "${pulled[@]}" | grep -v -x "$pkg" | grep -v -E '^(php|lib)' | grep -v -E "$allowed_extra" |
+        grep -v -x -F -f <(printf '%s\n' "$baseline" | grep -v -E "$build_tools" | grep .))
+    local php_own
+    php_own=$(printf '%s\n' "${pulled[@]}" | grep -v -E '^(php|lib)' | grep -v -E "$allowed_extra" |
+        grep -x -F -f <(printf '%s\n' "$baseline" | grep .) | tr '\n' ' ')
+    [[ -z $php_own ]] || echo "     pulled in by php$v-cli itself, not counted: $php_own"
     local tools
     tools=$(printf '%s\n' "${pulled[@]}" | grep -E "$build_tools")
-    check "$pkg: pulled in only PHP (php*, libraries, php-common's helpers), php$v-cli among it" \
+    check "$pkg: pulled in only PHP (php*, libraries, php-common's helpers, what php$v-cli alone pulls in), php$v-cli among it" \
         test -z "$extra$tools" -a "$(printf '%s\n' "${pulled[@]}" | grep -c -x "php$v-cli")" -eq 1
     [[ -z $extra$tools ]] || echo "     not PHP: $extra $tools"
 

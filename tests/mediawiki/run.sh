@@ -42,7 +42,7 @@ passed=0 failed=0
 pids=()
 work=$(mktemp -d -t php-smtp-mw.XXXXXX)
 
-# shellcheck disable=SC2317  # called by the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
 cleanup() {
     local p
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -92,7 +92,15 @@ impl Chain {
             "sendmail_path=/usr/sbin/sendmail -t -i -C {}",
             self.postfix.config_directory().display()
         );
-        let reference_args = vec!["-d".to_string(), sendmail];
+        // REFERENCE_PHP_INI="mail.cr_lf_mode=lf ...": the same PHP settings on every side (a
+        // mode PHP 8.5's own mail() writes sendmail's input in, which the extension must match).
+        let extra: Vec<String> = std::env::var("REFERENCE_PHP_INI")
+            .unwrap_or_default()
+            .split_whitespace()
+            .flat_map(|d| ["-d".to_string(), d.to_string()])
+            .collect();
+        let mut reference_args = vec!["-d".to_string(), sendmail];
+        reference_args.extend(extra.iter().cloned());
         let ext_args = |port: u16| -> Vec<String> {
             [
                 format!("extension={}", tools.ext.display()),
@@ -104,6 +112,7 @@ impl Chain {
             ]
             .into_iter()
             .flat_map(|d| ["-d".to_string(), d])
+            .chain(extra.iter().cloned())
             .collect()
         };
         let (mail_args, send_args) = (ext_args(self.extension.port), ext_args(self.smtp_send.port));
