@@ -4,6 +4,7 @@
 //! for PHP's own `mail()`); Bcc is then removed. The header rules are in `header`, the body's
 //! wire form in `body`, dates and Message-IDs in `date`.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::SystemTime;
 
@@ -110,35 +111,36 @@ impl Draft<'_> {
         for h in &self.headers {
             check_name(&h.name)?;
             check_value(&h.name, &h.value)?;
-            let h = &Header::new(&h.name, crlf_folding(&h.value));
+            let value = crlf_folding(&h.value);
+            let value: &str = &value;
             let lname = h.name.to_ascii_lowercase();
             match lname.as_str() {
-                "to" | "cc" | "bcc" => add_rcpts(&h.value)?,
+                "to" | "cc" | "bcc" => add_rcpts(value)?,
                 "return-path" => {
-                    let mb = parse_mailbox(&h.value)?;
+                    let mb = parse_mailbox(value)?;
                     return_path = Some(mb.addr);
                     // The receiving MTA writes Return-Path; one in a submitted message is wrong.
                     continue;
                 }
                 "from" if from_addr.is_none() => {
-                    from_addr = parse_list(&h.value)?.into_iter().next().map(|m| m.addr);
+                    from_addr = parse_list(value)?.into_iter().next().map(|m| m.addr);
                 }
                 // An empty Message-ID names nothing (RFC 5322 wants an id): one is made, as
                 // for a message without the header, and smtp_send() returns that.
-                "message-id" if unfold(&h.value).trim().is_empty() => continue,
-                "message-id" => message_id = Some(h.value.trim().to_string()),
+                "message-id" if unfold(value).trim().is_empty() => continue,
+                "message-id" => message_id = Some(value.trim().to_string()),
                 "date" => has_date = true,
                 "mime-version" => has_mime_version = true,
-                "content-type" => content_type = Some(unfold(&h.value).trim().to_lowercase()),
+                "content-type" => content_type = Some(unfold(value).trim().to_lowercase()),
                 "content-transfer-encoding" => {
-                    transfer_encoding = Some(unfold(&h.value).trim().to_lowercase());
+                    transfer_encoding = Some(unfold(value).trim().to_lowercase());
                 }
                 _ => {}
             }
             if lname == "bcc" {
                 continue;
             }
-            out_headers.push(Header::new(&h.name, encode_value(&lname, &h.value)?));
+            out_headers.push(Header::new(&h.name, encode_value(&lname, value)?));
         }
 
         if rcpts.is_empty() {
@@ -242,8 +244,8 @@ impl Draft<'_> {
         let smtputf8 = !from.is_ascii()
             || rcpts.iter().any(|r| !r.is_ascii())
             || head.iter().any(|h| {
-                ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
-                    && !h.value.is_ascii()
+                !h.value.is_ascii()
+                    && ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
             });
         let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
             || data[..body_start].iter().any(|&b| b >= 0x80);
@@ -293,7 +295,7 @@ const STRUCTURED_HEADERS: &[&str] = &[
 /// address headers (an encoded word must not hold an address) and unstructured headers (as a
 /// whole, unfolded first so no line break ends up inside an encoded word).
 fn encode_value(lname: &str, value: &str) -> Result<String> {
-    if is_plain_header_text(&value.replace("\r\n", "")) || STRUCTURED_HEADERS.contains(&lname) {
+    if plain_when_unfolded(value) || STRUCTURED_HEADERS.contains(&lname) {
         return Ok(value.to_string());
     }
     if ADDRESS_HEADERS.contains(&lname) {
@@ -309,10 +311,19 @@ fn encode_value(lname: &str, value: &str) -> Result<String> {
 
 /// An unstructured value: as it is when plain ASCII, else unfolded and encoded.
 fn encode_unstructured(value: &str) -> String {
-    if is_plain_header_text(&value.replace("\r\n", "")) {
+    if plain_when_unfolded(value) {
         value.to_string()
     } else {
         encode_text(&unfold(value))
+    }
+}
+
+/// Whether the value, its CRLFs taken out, is plain header text (no copy when it has no CR).
+fn plain_when_unfolded(value: &str) -> bool {
+    if value.contains('\r') {
+        is_plain_header_text(&value.replace("\r\n", ""))
+    } else {
+        is_plain_header_text(value)
     }
 }
 
@@ -323,16 +334,24 @@ fn unfold(value: &str) -> String {
 
 /// LF folding (which PHP accepts) as CRLF folding: values are checked to break lines only to
 /// fold them, so every LF without a CR before it starts a continuation.
-fn crlf_folding(value: &str) -> String {
+fn crlf_folding(value: &str) -> Cow<'_, str> {
     if !value.contains('\n') {
-        return value.to_string();
+        return Cow::Borrowed(value);
     }
-    value.replace("\r\n", "\n").replace('\n', "\r\n")
+    Cow::Owned(value.replace("\r\n", "\n").replace('\n', "\r\n"))
 }
 
 /// Writes `Name: value` with CRLF line ends; a line longer than 998 octets (RFC 5322 section
 /// 2.1.1) is folded at white space.
 fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
+    // The usual header: one short line, written as it is.
+    if h.name.len() + 2 + h.value.len() <= 998 && !h.value.contains('\n') {
+        out.extend_from_slice(h.name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(h.value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        return Ok(());
+    }
     let value = h.value.replace("\r\n", "\n");
     let full = format!("{}: {}", h.name, value);
     for (i, line) in full.split('\n').enumerate() {
