@@ -190,7 +190,8 @@ impl Draft<'_> {
         }
         head.extend(out_headers);
 
-        let (longest, body_eight_bit) = scan_body(self.body);
+        let scan = scan_body(self.body);
+        let (longest, body_eight_bit) = (scan.longest, scan.eight_bit);
         let single_part = !content_type
             .as_deref()
             .is_some_and(|t| t.starts_with("multipart/") || t.starts_with("message/"));
@@ -226,8 +227,11 @@ impl Draft<'_> {
 
         // The body's size first (a counting pass), so the one buffer is allocated once: the
         // headers go in, then the body in one pass over the caller's bytes.
-        let mut size = Count(0);
-        form.write(self.body, &mut size);
+        let mut size = Count(scan.lines_size);
+        if form != BodyForm::Lines {
+            size = Count(0);
+            form.write(self.body, &mut size);
+        }
         let mut data = Vec::with_capacity(4096 + size.0);
         for h in &head {
             write_header(&mut data, h)?;
@@ -528,6 +532,28 @@ mod tests {
     #[test]
     fn body_line_ends_become_crlf() {
         assert_eq!(normalize_crlf(b"a\nb\rc\r\nd"), b"a\r\nb c\r\nd");
+    }
+
+    #[test]
+    fn the_scan_counts_what_the_lines_form_writes() {
+        for body in [
+            &b""[..],
+            b"\n",
+            b"\r",
+            b"a",
+            b"a\n",
+            b"a\r\r\nb\r",
+            b"a\rb\n\n\r\n.\n",
+            "Gr\u{fc}\u{df}e\r\n\r\n".as_bytes(),
+            b"\n\n\nx\r\ny\rz",
+        ] {
+            let mut count = Count(0);
+            BodyForm::Lines.write(body, &mut count);
+            let mut written = Vec::new();
+            BodyForm::Lines.write(body, &mut written);
+            assert_eq!(body::scan_body(body).lines_size, count.0, "{body:?}");
+            assert_eq!(count.0, written.len(), "{body:?}");
+        }
     }
 
     fn body_of(p: &Prepared) -> &[u8] {

@@ -203,13 +203,23 @@ fn one_line(code: u16, text: &str) -> Reply {
 }
 
 /// The enhanced status code (RFC 3463) that starts the first line, when there is one: three
-/// parts of one to three digits.
+/// parts of one to three digits. The first word is read only as far as digits and dots go (a
+/// status is nothing else), without splitting the line into words.
 fn enhanced_status(first: &str) -> Option<String> {
-    let word = first.split_whitespace().next()?;
+    let rest = first.trim_start();
+    let run = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let (word, after) = rest.split_at(run);
+    // The word goes on past the digits and dots: it is something else.
+    if after.chars().next().is_some_and(|c| !c.is_whitespace()) {
+        return None;
+    }
     let mut parts = 0;
     for p in word.split('.') {
         parts += 1;
-        if parts > 3 || p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+        if parts > 3 || p.is_empty() || p.len() > 3 {
             return None;
         }
     }
@@ -267,6 +277,25 @@ mod tests {
                 Some("2.0.0"),
                 " 2.0.0 two spaces",
             ),
+            (b"250 2.0.0\r\n", 250, Some("2.0.0"), "2.0.0"),
+            (b"250 2.0.0x y\r\n", 250, None, "2.0.0x y"),
+            (b"250 2.0.0\ty\r\n", 250, Some("2.0.0"), "2.0.0\ty"),
+            (
+                b"250 2.0.0\xc2\xa0y\r\n",
+                250,
+                Some("2.0.0"),
+                "2.0.0\u{a0}y",
+            ),
+            (
+                b"250 \xe3\x80\x802.0.0 y\r\n",
+                250,
+                Some("2.0.0"),
+                "\u{3000}2.0.0 y",
+            ),
+            (b"250 .2.0 y\r\n", 250, None, ".2.0 y"),
+            (b"250 2.0. y\r\n", 250, None, "2.0. y"),
+            (b"250 2.0.0.\x0by\r\n", 250, None, "2.0.0.\x0by"),
+            (b"250 2.0.0\x0by\r\n", 250, Some("2.0.0"), "2.0.0\x0by"),
         ] {
             let (reply, _) = parse(raw).unwrap();
             assert_eq!(
