@@ -87,12 +87,21 @@ const ADDRESS_HEADERS: &[&str] = &[
 impl Draft<'_> {
     pub fn build(&self) -> Result<Prepared> {
         let mut rcpts: Vec<String> = Vec::new();
-        // A set, not a scan of the list: 100,000 recipients must not cost 10^10 comparisons.
-        let mut seen: HashSet<String> = HashSet::new();
+        // A set once the list is long, not a scan: 100,000 recipients must not cost 10^10
+        // comparisons. A few are compared directly (a set costs more than that for one).
+        const FEW: usize = 16;
+        let mut seen: Option<HashSet<String>> = None;
         let mut add_rcpts = |list: &str| -> Result<()> {
             for m in parse_list(list)? {
-                if seen.insert(m.addr.to_ascii_lowercase()) {
+                let new = match &mut seen {
+                    Some(set) => set.insert(m.addr.to_ascii_lowercase()),
+                    None => !rcpts.iter().any(|r| r.eq_ignore_ascii_case(&m.addr)),
+                };
+                if new {
                     rcpts.push(m.addr);
+                    if seen.is_none() && rcpts.len() > FEW {
+                        seen = Some(rcpts.iter().map(|r| r.to_ascii_lowercase()).collect());
+                    }
                 }
             }
             Ok(())
@@ -451,6 +460,19 @@ mod tests {
         assert_eq!(p.rcpts, ["a@example.org", "b@example.org", "c@example.org"]);
         assert!(!text(&p).to_ascii_lowercase().contains("bcc"));
         assert!(text(&p).contains("Cc: b@example.org\r\n"));
+    }
+
+    #[test]
+    fn recipients_once_each_however_many() {
+        for n in [1, 15, 16, 17, 18, 40] {
+            let list: Vec<String> = (0..n).map(|i| format!("r{i}@example.org")).collect();
+            let again: Vec<String> = list.iter().rev().map(|r| r.to_uppercase()).collect();
+            let d = draft(
+                &list.join(", "),
+                &[("From", "w@example.org"), ("Cc", &again.join(", "))],
+            );
+            assert_eq!(d.build().unwrap().rcpts, list, "{n}");
+        }
     }
 
     #[test]

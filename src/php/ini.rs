@@ -131,15 +131,20 @@ pub fn get(name: &str) -> Option<String> {
     zend::with_ini(|get| get(name, false))
 }
 
-fn truthy(v: Option<String>) -> bool {
-    matches!(
-        v.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
-        Some("1" | "on" | "yes" | "true")
-    )
+pub fn bool(name: &str) -> bool {
+    // The value read in place, not copied: bytes that are not UTF-8 are not "on" either.
+    zend::with_ini_value(name, |v| {
+        v.and_then(|v| std::str::from_utf8(v).ok())
+            .is_some_and(truthy_text)
+    })
 }
 
-pub fn bool(name: &str) -> bool {
-    truthy(get(name))
+/// "1", "on", "yes" or "true", in any case, with white space around.
+fn truthy_text(v: &str) -> bool {
+    let v = v.trim();
+    ["1", "on", "yes", "true"]
+        .iter()
+        .any(|t| v.eq_ignore_ascii_case(t))
 }
 
 /// `smtp.override_mail`, read per call: FPM applies `php_admin_value` after startup.
