@@ -131,6 +131,15 @@ pub fn get(name: &str) -> Option<String> {
     zend::with_ini(|get| get(name, false))
 }
 
+/// As `get`, but `None` for an empty value too, and no copy then (mail.log and
+/// mail.force_extra_parameters, read on every `mail()` call, are usually empty).
+pub fn get_nonempty(name: &str) -> Option<String> {
+    zend::with_ini_value(name, |v| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    })
+}
+
 pub fn bool(name: &str) -> bool {
     // The value read in place, not copied: bytes that are not UTF-8 are not "on" either.
     zend::with_ini_value(name, |v| {
