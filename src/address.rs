@@ -97,7 +97,40 @@ fn check_ascii_addr(addr: &str, given: &str) -> Result<String> {
             printable(given)
         )));
     }
+    remember_lettre_checked(addr);
     Ok(checked.to_string())
+}
+
+/// Addresses lettre's parser took lately in this thread (at most `LETTRE_CHECKED`, each at
+/// most `RECENT_INPUT` bytes): the envelope checks each address again before it goes into a
+/// command, and that check of the same text by the same parser need not run twice.
+const LETTRE_CHECKED: usize = 8;
+
+thread_local! {
+    static LETTRE_OK: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether lettre's `Address` parser took exactly this text lately in this thread.
+pub fn lettre_checked(addr: &str) -> bool {
+    LETTRE_OK.with(|ok| ok.borrow().iter().any(|a| a == addr))
+}
+
+/// Notes that lettre's `Address` parser took this text.
+pub fn remember_lettre_checked(addr: &str) {
+    if addr.len() > RECENT_INPUT {
+        return;
+    }
+    LETTRE_OK.with(|ok| {
+        let mut ok = ok.borrow_mut();
+        if ok.iter().any(|a| a == addr) {
+            return;
+        }
+        if ok.len() == LETTRE_CHECKED {
+            ok.remove(0);
+        }
+        ok.push(addr.to_string());
+    });
 }
 
 /// The longest domain (RFC 1035: 255 octets) and local part (RFC 5321: 64 octets).

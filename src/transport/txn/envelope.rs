@@ -5,6 +5,7 @@ use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptP
 use lettre::Address;
 
 use super::{Accepted, Body, Budget, Connection};
+use crate::address;
 use crate::error::{Error, Reply, Result, Stage};
 use crate::message::delivery::{utf8_addr_xtext, xtext};
 use crate::message::{Dsn, Prepared};
@@ -302,6 +303,30 @@ fn command(verb: &str, addr: &str, params: &[impl std::fmt::Display]) -> String 
     cmd
 }
 
+/// `KEYWORD=value` with the value already in its wire form: lettre's own xtext leaves
+/// non-ASCII bytes as they are and writes `+A` for a byte below 0x10.
+fn encoded(keyword: &str, value: &str) -> MailParameter {
+    MailParameter::Other {
+        keyword: format!("{keyword}={value}"),
+        value: None,
+    }
+}
+
+/// The address as it goes between `<` and `>`, once lettre's parser takes it: the last line of
+/// defence against a line break or a `>` in a command. An address the parser took lately in
+/// this thread (when the message was built, or for an earlier message) is not parsed again.
+fn envelope_address(addr: &str) -> Result<&str> {
+    if address::lettre_checked(addr) {
+        return Ok(addr);
+    }
+    let checked = addr
+        .parse::<Address>()
+        .map_err(|e| Error::Message(format!("invalid envelope address \"{addr}\": {e}")))?;
+    debug_assert_eq!(AsRef::<str>::as_ref(&checked), addr);
+    address::remember_lettre_checked(addr);
+    Ok(addr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,45 +381,4 @@ mod tests {
             );
         }
     }
-}
-
-/// `KEYWORD=value` with the value already in its wire form: lettre's own xtext leaves
-/// non-ASCII bytes as they are and writes `+A` for a byte below 0x10.
-fn encoded(keyword: &str, value: &str) -> MailParameter {
-    MailParameter::Other {
-        keyword: format!("{keyword}={value}"),
-        value: None,
-    }
-}
-
-/// Addresses that passed lettre's check lately in this thread (at most `CHECKED` of them): a
-/// pooled send to the same sender and recipients does not check them again.
-const CHECKED: usize = 4;
-
-thread_local! {
-    static CHECKED_ADDRESSES: std::cell::RefCell<Vec<String>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The address as it goes between `<` and `>`, once lettre's parser takes it: the last line of
-/// defence against a line break or a `>` in a command.
-fn envelope_address(addr: &str) -> Result<&str> {
-    let known = CHECKED_ADDRESSES.with(|c| c.borrow().iter().any(|a| a == addr));
-    if known {
-        return Ok(addr);
-    }
-    let checked = addr
-        .parse::<Address>()
-        .map_err(|e| Error::Message(format!("invalid envelope address \"{addr}\": {e}")))?;
-    debug_assert_eq!(AsRef::<str>::as_ref(&checked), addr);
-    if addr.len() <= 512 {
-        CHECKED_ADDRESSES.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() == CHECKED {
-                c.remove(0);
-            }
-            c.push(addr.to_string());
-        });
-    }
-    Ok(addr)
 }
