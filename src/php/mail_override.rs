@@ -197,7 +197,7 @@ fn send(
     block: &str,
     params: Option<&str>,
 ) -> Result<(), Error> {
-    let settings = ini::settings(&[])?;
+    let settings = ini::shared_settings(&[])?;
     let prepared = Draft {
         to,
         subject,
