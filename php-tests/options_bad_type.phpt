@@ -1,5 +1,5 @@
 --TEST--
-smtp_send(): an option value that is an array is a TypeError; a non-array $options is a TypeError
+smtp_send(): an option value that is an array is a TypeError; a non-array $options is a TypeError; a string option that is not UTF-8 is a ValueError naming the option
 --EXTENSIONS--
 smtp
 --SKIPIF--
@@ -21,11 +21,17 @@ try {
 } catch (Throwable $e) {
     smtp_show_exception($e);
 }
+try {
+    smtp_send('to@example.test', 'x', "x\n", ['From' => 'wiki@example.test'], ['localhost' => "h\xffst"]);
+} catch (Throwable $e) {
+    smtp_show_exception($e);
+}
 function smtp_show_exception(Throwable $e): void
 {
     printf("%s(%d): %s\n", get_class($e), $e->getCode(), $e->getMessage());
 }
 ?>
---EXPECT--
+--EXPECTF--
 TypeError(0): smtp_send(): option "host" must be a string, int or bool, array given
 TypeError(0): smtp_send(): Argument #5 ($options) must be of type ?array, string given
+ValueError(0): smtp_send(): option "localhost" is not valid UTF-8 (byte 0xFF at offset 1): %s

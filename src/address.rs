@@ -1,6 +1,7 @@
 //! Address lists as people write them in To/Cc/From: `a@b.c`, `Name <a@b.c>`,
 //! `"Last, First" <a@b.c>`, comma separated, with comments and groups.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use lettre::Address;
@@ -96,7 +97,40 @@ fn check_ascii_addr(addr: &str, given: &str) -> Result<String> {
             printable(given)
         )));
     }
+    remember_lettre_checked(addr);
     Ok(checked.to_string())
+}
+
+/// Addresses lettre's parser took lately in this thread (at most `LETTRE_CHECKED`, each at
+/// most `RECENT_INPUT` bytes): the envelope checks each address again before it goes into a
+/// command, and that check of the same text by the same parser need not run twice.
+const LETTRE_CHECKED: usize = 8;
+
+thread_local! {
+    static LETTRE_OK: std::cell::RefCell<Vec<String>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether lettre's `Address` parser took exactly this text lately in this thread.
+pub fn lettre_checked(addr: &str) -> bool {
+    LETTRE_OK.with(|ok| ok.borrow().iter().any(|a| a == addr))
+}
+
+/// Notes that lettre's `Address` parser took this text.
+pub fn remember_lettre_checked(addr: &str) {
+    if addr.len() > RECENT_INPUT {
+        return;
+    }
+    LETTRE_OK.with(|ok| {
+        let mut ok = ok.borrow_mut();
+        if ok.iter().any(|a| a == addr) {
+            return;
+        }
+        if ok.len() == LETTRE_CHECKED {
+            ok.remove(0);
+        }
+        ok.push(addr.to_string());
+    });
 }
 
 /// The longest domain (RFC 1035: 255 octets) and local part (RFC 5321: 64 octets).
@@ -186,16 +220,59 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// Lists parsed lately in this thread (at most `RECENT` of them, each at most `RECENT_INPUT`
+/// bytes long): a wiki sends from one From and often to the same few To, and parsing and
+/// checking an address costs more than the rest of a pooled send's header work together.
+/// Only lists that parsed are kept; the answer is the same as parsing again (no setting or
+/// state goes into it).
+const RECENT: usize = 4;
+const RECENT_INPUT: usize = 512;
+
+thread_local! {
+    static RECENT_LISTS: std::cell::RefCell<Vec<(String, Vec<Mailbox>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Parses a comma-separated address list. Empty items are skipped; groups (`team: a@b, c@d;`)
 /// give their members.
 pub fn parse_list(input: &str) -> Result<Vec<Mailbox>> {
+    if input.len() > RECENT_INPUT {
+        return parse_list_uncached(input);
+    }
+    let hit = RECENT_LISTS.with(|r| {
+        r.borrow()
+            .iter()
+            .find(|(given, _)| given == input)
+            .map(|(_, list)| list.clone())
+    });
+    if let Some(list) = hit {
+        return Ok(list);
+    }
+    let list = parse_list_uncached(input)?;
+    RECENT_LISTS.with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() == RECENT {
+            r.remove(0);
+        }
+        r.push((input.to_string(), list.clone()));
+    });
+    Ok(list)
+}
+
+fn parse_list_uncached(input: &str) -> Result<Vec<Mailbox>> {
     // Folding (CRLF + white space) is allowed; any other control character could end the
     // header or the command line the address goes into.
-    let unfolded = input
-        .replace("\r\n ", " ")
-        .replace("\r\n\t", "\t")
-        .replace("\n ", " ")
-        .replace("\n\t", "\t");
+    let unfolded: Cow<'_, str> = if input.contains('\n') {
+        Cow::Owned(
+            input
+                .replace("\r\n ", " ")
+                .replace("\r\n\t", "\t")
+                .replace("\n ", " ")
+                .replace("\n\t", "\t"),
+        )
+    } else {
+        Cow::Borrowed(input)
+    };
     if unfolded.chars().any(|c| c.is_control() && c != '\t') {
         return Err(bad(input, "control characters"));
     }
@@ -515,5 +592,32 @@ mod tests {
     fn error_messages_hide_control_characters() {
         let e = parse_list("x\r\ny").unwrap_err().to_string();
         assert!(!e.contains('\r') && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn a_recent_list_gives_what_parsing_gives() {
+        let inputs = [
+            "a@example.org",
+            "Jörg <j@bücher.example>",
+            "team: x@example.org, \"Last, First\" <y@example.org>;",
+            "b@example.org,\r\n c@example.org",
+            "d@example.org (comment)",
+            "not an address",
+            "e@example.org\r\nBcc: f@example.org",
+        ];
+        // More lists than are kept, several rounds: hits, misses and evictions alike.
+        for _ in 0..3 {
+            for input in inputs {
+                let got = parse_list(input).map_err(|e| e.to_string());
+                let want = parse_list_uncached(input).map_err(|e| e.to_string());
+                assert_eq!(got, want, "{input:?}");
+            }
+        }
+        assert!(parse_list("not an address").is_err());
+        let long = format!("{}@example.org", "l".repeat(600));
+        assert_eq!(
+            parse_list(&long).map_err(|e| e.to_string()),
+            parse_list_uncached(&long).map_err(|e| e.to_string())
+        );
     }
 }

@@ -104,7 +104,7 @@ pub fn for_each_line(body: &[u8], mut f: impl FnMut(&[u8], bool)) {
         |line: &[u8]| -> usize { line.iter().rposition(|&b| b != b'\r').map_or(0, |p| p + 1) };
     let mut rest = body;
     while !rest.is_empty() {
-        let Some(i) = rest.iter().position(|&b| b == b'\n') else {
+        let Some(i) = memchr::memchr(b'\n', rest) else {
             let line = &rest[..trim(rest)];
             if !line.is_empty() {
                 f(line, false);
@@ -120,14 +120,13 @@ pub fn for_each_line(body: &[u8], mut f: impl FnMut(&[u8], bool)) {
 /// A line's bytes with each lone CR as a space: no bare CR goes on the wire, where a server
 /// may take it as a line break.
 fn put_line(line: &[u8], out: &mut impl Out) {
-    let mut parts = line.split(|&b| b == b'\r');
-    if let Some(first) = parts.next() {
-        out.put(first);
-    }
-    for part in parts {
+    let mut rest = line;
+    while let Some(cr) = memchr::memchr(b'\r', rest) {
+        out.put(&rest[..cr]);
         out.put(b" ");
-        out.put(part);
+        rest = &rest[cr + 1..];
     }
+    out.put(rest);
 }
 
 /// SMTP's line limit without the CRLF (RFC 5321 section 4.5.3.1.6).

@@ -100,12 +100,27 @@ impl BodyForm {
     }
 }
 
-/// The longest line of the body (lines end at LF) and whether it has 8-bit bytes, in one pass
-/// without copying.
-pub(super) fn scan_body(body: &[u8]) -> (usize, bool) {
-    let mut longest = 0;
-    for_each_line(body, |line, _| longest = longest.max(line.len()));
-    (longest, body.iter().any(|&b| b >= 0x80))
+/// What one pass over the body finds, without copying it.
+pub(super) struct BodyScan {
+    /// The longest line (lines end at LF).
+    pub longest: usize,
+    pub eight_bit: bool,
+    /// The size of `BodyForm::Lines` (what `crlf_lines` writes): so the usual form needs no
+    /// counting pass of its own.
+    pub lines_size: usize,
+}
+
+pub(super) fn scan_body(body: &[u8]) -> BodyScan {
+    let (mut longest, mut lines_size) = (0, 0);
+    for_each_line(body, |line, brk| {
+        longest = longest.max(line.len());
+        lines_size += line.len() + if brk { 2 } else { 0 };
+    });
+    BodyScan {
+        longest,
+        eight_bit: body.iter().any(|&b| b >= 0x80),
+        lines_size,
+    }
 }
 
 /// Lines end with CRLF (LF alone ends one too); a lone CR becomes a space.

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// `<time.pid.counter.random@idhost>`: unique across processes and machines without a shared
-/// counter.
+/// counter. Written digit by digit: `format!` cost more than the rest of the id.
 pub fn generate_message_id(idhost: &str) -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
@@ -18,14 +18,36 @@ pub fn generate_message_id(idhost: &str) -> String {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(count);
     h.write_u128(now.as_nanos());
-    format!(
-        "<{:x}.{:x}.{}.{:016x}@{}>",
-        now.as_micros(),
-        std::process::id(),
-        count,
-        h.finish(),
-        idhost
-    )
+    let mut id = String::with_capacity(72 + idhost.len());
+    id.push('<');
+    // Microseconds fit in 64 bits for the next 500,000 years; 128-bit division is slow.
+    push_digits(&mut id, now.as_micros() as u64, 16, 0);
+    id.push('.');
+    push_digits(&mut id, u64::from(std::process::id()), 16, 0);
+    id.push('.');
+    push_digits(&mut id, count, 10, 0);
+    id.push('.');
+    push_digits(&mut id, h.finish(), 16, 16);
+    id.push('@');
+    id.push_str(idhost);
+    id.push('>');
+    id
+}
+
+/// `n` in base 10 or 16 (lower case), zero-padded to `width` digits.
+fn push_digits(out: &mut String, mut n: u64, base: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b"0123456789abcdef"[(n % base) as usize];
+        n /= base;
+        if n == 0 && digits.len() - i >= width {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 const MONTHS: [&str; 12] = [
@@ -75,8 +97,25 @@ impl UtcTime {
     }
 }
 
+thread_local! {
+    /// The last date written and its second: every mail within one second has the same Date.
+    static LAST_DATE: std::cell::RefCell<(u64, String)> =
+        const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
 /// RFC 5322 date in UTC, e.g. `Tue, 24 Nov 2026 14:05:09 +0000`.
 pub fn rfc5322_date(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    LAST_DATE.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, format_date(t));
+        }
+        last.1.clone()
+    })
+}
+
+fn format_date(t: SystemTime) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     let u = UtcTime::of(t);
     format!(
@@ -109,5 +148,44 @@ mod tests {
         let b = generate_message_id("h");
         assert_ne!(a, b);
         assert!(a.starts_with('<') && a.ends_with("@h>"));
+    }
+
+    #[test]
+    fn message_id_digits_are_those_of_format() {
+        for (n, base, width) in [
+            (0u64, 16, 0),
+            (0, 16, 16),
+            (0x1f, 16, 16),
+            (u64::MAX, 16, 16),
+            (1_796_000_000_123_456, 16, 0),
+            (u64::MAX, 16, 0),
+            (0, 10, 0),
+            (1234567890, 10, 0),
+            (u64::MAX, 10, 0),
+        ] {
+            let mut s = String::new();
+            push_digits(&mut s, n, base, width);
+            let want = match (base, width) {
+                (16, 16) => format!("{n:016x}"),
+                (16, _) => format!("{n:x}"),
+                _ => format!("{n}"),
+            };
+            assert_eq!(s, want);
+        }
+    }
+
+    #[test]
+    fn the_date_of_each_second_is_its_own() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_529_109);
+        assert_eq!(rfc5322_date(t), "Tue, 24 Nov 2026 14:05:09 +0000");
+        assert_eq!(
+            rfc5322_date(t + Duration::from_millis(999)),
+            "Tue, 24 Nov 2026 14:05:09 +0000"
+        );
+        assert_eq!(
+            rfc5322_date(t + Duration::from_secs(1)),
+            "Tue, 24 Nov 2026 14:05:10 +0000"
+        );
+        assert_eq!(rfc5322_date(t), "Tue, 24 Nov 2026 14:05:09 +0000");
     }
 }

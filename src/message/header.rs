@@ -169,6 +169,9 @@ pub fn header_text<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str> {
 /// control characters become spaces, except CRLF + white space (folding), which is kept.
 pub fn sanitize_line(s: &str) -> String {
     let s = s.trim_end();
+    if !s.bytes().any(|b| b.is_ascii_control()) {
+        return s.to_string();
+    }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -4,6 +4,7 @@
 //! for PHP's own `mail()`); Bcc is then removed. The header rules are in `header`, the body's
 //! wire form in `body`, dates and Message-IDs in `date`.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::SystemTime;
 
@@ -86,12 +87,21 @@ const ADDRESS_HEADERS: &[&str] = &[
 impl Draft<'_> {
     pub fn build(&self) -> Result<Prepared> {
         let mut rcpts: Vec<String> = Vec::new();
-        // A set, not a scan of the list: 100,000 recipients must not cost 10^10 comparisons.
-        let mut seen: HashSet<String> = HashSet::new();
+        // A set once the list is long, not a scan: 100,000 recipients must not cost 10^10
+        // comparisons. A few are compared directly (a set costs more than that for one).
+        const FEW: usize = 16;
+        let mut seen: Option<HashSet<String>> = None;
         let mut add_rcpts = |list: &str| -> Result<()> {
             for m in parse_list(list)? {
-                if seen.insert(m.addr.to_ascii_lowercase()) {
+                let new = match &mut seen {
+                    Some(set) => set.insert(m.addr.to_ascii_lowercase()),
+                    None => !rcpts.iter().any(|r| r.eq_ignore_ascii_case(&m.addr)),
+                };
+                if new {
                     rcpts.push(m.addr);
+                    if seen.is_none() && rcpts.len() > FEW {
+                        seen = Some(rcpts.iter().map(|r| r.to_ascii_lowercase()).collect());
+                    }
                 }
             }
             Ok(())
@@ -110,35 +120,36 @@ impl Draft<'_> {
         for h in &self.headers {
             check_name(&h.name)?;
             check_value(&h.name, &h.value)?;
-            let h = &Header::new(&h.name, crlf_folding(&h.value));
+            let value = crlf_folding(&h.value);
+            let value: &str = &value;
             let lname = h.name.to_ascii_lowercase();
             match lname.as_str() {
-                "to" | "cc" | "bcc" => add_rcpts(&h.value)?,
+                "to" | "cc" | "bcc" => add_rcpts(value)?,
                 "return-path" => {
-                    let mb = parse_mailbox(&h.value)?;
+                    let mb = parse_mailbox(value)?;
                     return_path = Some(mb.addr);
                     // The receiving MTA writes Return-Path; one in a submitted message is wrong.
                     continue;
                 }
                 "from" if from_addr.is_none() => {
-                    from_addr = parse_list(&h.value)?.into_iter().next().map(|m| m.addr);
+                    from_addr = parse_list(value)?.into_iter().next().map(|m| m.addr);
                 }
                 // An empty Message-ID names nothing (RFC 5322 wants an id): one is made, as
                 // for a message without the header, and smtp_send() returns that.
-                "message-id" if unfold(&h.value).trim().is_empty() => continue,
-                "message-id" => message_id = Some(h.value.trim().to_string()),
+                "message-id" if unfold(value).trim().is_empty() => continue,
+                "message-id" => message_id = Some(value.trim().to_string()),
                 "date" => has_date = true,
                 "mime-version" => has_mime_version = true,
-                "content-type" => content_type = Some(unfold(&h.value).trim().to_lowercase()),
+                "content-type" => content_type = Some(unfold(value).trim().to_lowercase()),
                 "content-transfer-encoding" => {
-                    transfer_encoding = Some(unfold(&h.value).trim().to_lowercase());
+                    transfer_encoding = Some(unfold(value).trim().to_lowercase());
                 }
                 _ => {}
             }
             if lname == "bcc" {
                 continue;
             }
-            out_headers.push(Header::new(&h.name, encode_value(&lname, &h.value)?));
+            out_headers.push(Header::new(&h.name, encode_value(&lname, value)?));
         }
 
         if rcpts.is_empty() {
@@ -188,7 +199,8 @@ impl Draft<'_> {
         }
         head.extend(out_headers);
 
-        let (longest, body_eight_bit) = scan_body(self.body);
+        let scan = scan_body(self.body);
+        let (longest, body_eight_bit) = (scan.longest, scan.eight_bit);
         let single_part = !content_type
             .as_deref()
             .is_some_and(|t| t.starts_with("multipart/") || t.starts_with("message/"));
@@ -224,8 +236,11 @@ impl Draft<'_> {
 
         // The body's size first (a counting pass), so the one buffer is allocated once: the
         // headers go in, then the body in one pass over the caller's bytes.
-        let mut size = Count(0);
-        form.write(self.body, &mut size);
+        let mut size = Count(scan.lines_size);
+        if form != BodyForm::Lines {
+            size = Count(0);
+            form.write(self.body, &mut size);
+        }
         let mut data = Vec::with_capacity(4096 + size.0);
         for h in &head {
             write_header(&mut data, h)?;
@@ -242,8 +257,8 @@ impl Draft<'_> {
         let smtputf8 = !from.is_ascii()
             || rcpts.iter().any(|r| !r.is_ascii())
             || head.iter().any(|h| {
-                ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
-                    && !h.value.is_ascii()
+                !h.value.is_ascii()
+                    && ADDRESS_HEADERS.contains(&h.name.to_ascii_lowercase().as_str())
             });
         let eight_bit = (body_eight_bit && form != BodyForm::QuotedPrintable)
             || data[..body_start].iter().any(|&b| b >= 0x80);
@@ -293,7 +308,7 @@ const STRUCTURED_HEADERS: &[&str] = &[
 /// address headers (an encoded word must not hold an address) and unstructured headers (as a
 /// whole, unfolded first so no line break ends up inside an encoded word).
 fn encode_value(lname: &str, value: &str) -> Result<String> {
-    if is_plain_header_text(&value.replace("\r\n", "")) || STRUCTURED_HEADERS.contains(&lname) {
+    if plain_when_unfolded(value) || STRUCTURED_HEADERS.contains(&lname) {
         return Ok(value.to_string());
     }
     if ADDRESS_HEADERS.contains(&lname) {
@@ -309,10 +324,19 @@ fn encode_value(lname: &str, value: &str) -> Result<String> {
 
 /// An unstructured value: as it is when plain ASCII, else unfolded and encoded.
 fn encode_unstructured(value: &str) -> String {
-    if is_plain_header_text(&value.replace("\r\n", "")) {
+    if plain_when_unfolded(value) {
         value.to_string()
     } else {
         encode_text(&unfold(value))
+    }
+}
+
+/// Whether the value, its CRLFs taken out, is plain header text (no copy when it has no CR).
+fn plain_when_unfolded(value: &str) -> bool {
+    if value.contains('\r') {
+        is_plain_header_text(&value.replace("\r\n", ""))
+    } else {
+        is_plain_header_text(value)
     }
 }
 
@@ -323,16 +347,24 @@ fn unfold(value: &str) -> String {
 
 /// LF folding (which PHP accepts) as CRLF folding: values are checked to break lines only to
 /// fold them, so every LF without a CR before it starts a continuation.
-fn crlf_folding(value: &str) -> String {
+fn crlf_folding(value: &str) -> Cow<'_, str> {
     if !value.contains('\n') {
-        return value.to_string();
+        return Cow::Borrowed(value);
     }
-    value.replace("\r\n", "\n").replace('\n', "\r\n")
+    Cow::Owned(value.replace("\r\n", "\n").replace('\n', "\r\n"))
 }
 
 /// Writes `Name: value` with CRLF line ends; a line longer than 998 octets (RFC 5322 section
 /// 2.1.1) is folded at white space.
 fn write_header(out: &mut Vec<u8>, h: &Header) -> Result<()> {
+    // The usual header: one short line, written as it is.
+    if h.name.len() + 2 + h.value.len() <= 998 && !h.value.contains('\n') {
+        out.extend_from_slice(h.name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(h.value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        return Ok(());
+    }
     let value = h.value.replace("\r\n", "\n");
     let full = format!("{}: {}", h.name, value);
     for (i, line) in full.split('\n').enumerate() {
@@ -431,6 +463,19 @@ mod tests {
     }
 
     #[test]
+    fn recipients_once_each_however_many() {
+        for n in [1, 15, 16, 17, 18, 40] {
+            let list: Vec<String> = (0..n).map(|i| format!("r{i}@example.org")).collect();
+            let again: Vec<String> = list.iter().rev().map(|r| r.to_uppercase()).collect();
+            let d = draft(
+                &list.join(", "),
+                &[("From", "w@example.org"), ("Cc", &again.join(", "))],
+            );
+            assert_eq!(d.build().unwrap().rcpts, list, "{n}");
+        }
+    }
+
+    #[test]
     fn envelope_sender_priority() {
         let mut d = draft("a@example.org", &[("From", "f@example.org")]);
         d.default_from = Some("default@example.org".into());
@@ -509,6 +554,28 @@ mod tests {
     #[test]
     fn body_line_ends_become_crlf() {
         assert_eq!(normalize_crlf(b"a\nb\rc\r\nd"), b"a\r\nb c\r\nd");
+    }
+
+    #[test]
+    fn the_scan_counts_what_the_lines_form_writes() {
+        for body in [
+            &b""[..],
+            b"\n",
+            b"\r",
+            b"a",
+            b"a\n",
+            b"a\r\r\nb\r",
+            b"a\rb\n\n\r\n.\n",
+            "Gr\u{fc}\u{df}e\r\n\r\n".as_bytes(),
+            b"\n\n\nx\r\ny\rz",
+        ] {
+            let mut count = Count(0);
+            BodyForm::Lines.write(body, &mut count);
+            let mut written = Vec::new();
+            BodyForm::Lines.write(body, &mut written);
+            assert_eq!(body::scan_body(body).lines_size, count.0, "{body:?}");
+            assert_eq!(count.0, written.len(), "{body:?}");
+        }
     }
 
     fn body_of(p: &Prepared) -> &[u8] {

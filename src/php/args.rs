@@ -2,7 +2,7 @@
 //! bytes, the recipients, the headers, and the `$wgSMTP`-shaped options array.
 
 use ext_php_rs::flags::DataType;
-use ext_php_rs::types::Zval;
+use ext_php_rs::types::{ArrayKey, Zval};
 
 use super::errors::ArgError;
 use crate::config::Value;
@@ -59,9 +59,13 @@ fn no_nul(bytes: &[u8], pos: u32, name: &str) -> Result<(), ArgError> {
 pub fn text_arg(z: &Zval, pos: u32, name: &str) -> Result<String, ArgError> {
     let bytes = bytes_arg(z, pos, name)?;
     no_nul(&bytes, pos, name)?;
-    header_text(&bytes, &format!("Argument #{pos} (${name})"))
-        .map(str::to_string)
-        .map_err(|e| value_error(format!("smtp_send(): {e}")))
+    // The argument's name is written only for the error.
+    String::from_utf8(bytes).map_err(|e| {
+        let e = header_text(e.as_bytes(), &format!("Argument #{pos} (${name})"))
+            .err()
+            .map_or_else(String::new, |e| e.to_string());
+        value_error(format!("smtp_send(): {e}"))
+    })
 }
 
 pub fn type_name(z: &Zval) -> &'static str {
@@ -177,9 +181,9 @@ pub fn options_arg(
             type_name(z)
         )));
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(arr.len());
     for (k, v) in arr.iter() {
-        let key = k.to_string();
+        let key = key_text(k);
         if key.eq_ignore_ascii_case("dsn") {
             out.extend(dsn_arg(v, func)?);
         } else {
@@ -188,6 +192,16 @@ pub fn options_arg(
         }
     }
     Ok(out)
+}
+
+/// An array key as its text (as its `Display` writes it, without the formatting machinery).
+fn key_text(k: ArrayKey<'_>) -> String {
+    match k {
+        ArrayKey::Long(n) => n.to_string(),
+        ArrayKey::String(s) => s,
+        ArrayKey::Str(s) => s.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// `'dsn' => ['notify' => 'failure,delay' | ['failure', 'delay'], 'ret' => ..., ...]` as
@@ -237,14 +251,16 @@ fn option_value(k: &str, v: &Zval, func: &str) -> Result<Value, ArgError> {
         DataType::True | DataType::Bool => Value::Bool(v.bool().unwrap_or(false)),
         DataType::Long => Value::Int(v.long().unwrap_or_default()),
         DataType::Double => Value::Float(v.double().unwrap_or_default()),
-        DataType::String => Value::Str(
-            header_text(
-                v.zend_str().map(|s| s.as_bytes()).unwrap_or_default(),
-                &format!("option \"{k}\""),
-            )
-            .map_err(|e| value_error(format!("{func}(): {e}")))?
-            .to_string(),
-        ),
+        DataType::String => {
+            let bytes = v.zend_str().map(|s| s.as_bytes()).unwrap_or_default();
+            // The option's name is written only for the error.
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => header_text(bytes, &format!("option \"{k}\""))
+                    .map_err(|e| value_error(format!("{func}(): {e}")))?,
+            };
+            Value::Str(text.to_string())
+        }
         _ => {
             return Err(type_error(format!(
                 "{func}(): option \"{k}\" must be a string, int or bool, {} given",

@@ -32,7 +32,7 @@ pub fn smtp_send(
     let body = body_arg(body)?;
     let headers = headers_arg(headers, "smtp_send", 4)?;
     let options = options_arg(options, "smtp_send", 5)?;
-    let result = ini::settings(&options).and_then(|settings| {
+    let result = ini::shared_settings(&options).and_then(|settings| {
         let prepared = Draft {
             to,
             subject,

@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CStr, CString};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ext_php_rs::ffi::{zend_ini_entry, zend_string};
@@ -63,7 +64,8 @@ struct Memo {
     options: Vec<(String, Value)>,
     /// The system host name, when `idhost` or `localhost` may be it (looked up per call).
     hostname: Option<String>,
-    settings: Settings,
+    /// Shared with the calls that take it (`shared_settings`): no copy per call.
+    settings: Rc<Settings>,
 }
 
 thread_local! {
@@ -131,15 +133,29 @@ pub fn get(name: &str) -> Option<String> {
     zend::with_ini(|get| get(name, false))
 }
 
-fn truthy(v: Option<String>) -> bool {
-    matches!(
-        v.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
-        Some("1" | "on" | "yes" | "true")
-    )
+/// As `get`, but `None` for an empty value too, and no copy then (mail.log and
+/// mail.force_extra_parameters, read on every `mail()` call, are usually empty).
+pub fn get_nonempty(name: &str) -> Option<String> {
+    zend::with_ini_value(name, |v| {
+        v.filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    })
 }
 
 pub fn bool(name: &str) -> bool {
-    truthy(get(name))
+    // The value read in place, not copied: bytes that are not UTF-8 are not "on" either.
+    zend::with_ini_value(name, |v| {
+        v.and_then(|v| std::str::from_utf8(v).ok())
+            .is_some_and(truthy_text)
+    })
+}
+
+/// "1", "on", "yes" or "true", in any case, with white space around.
+fn truthy_text(v: &str) -> bool {
+    let v = v.trim();
+    ["1", "on", "yes", "true"]
+        .iter()
+        .any(|t| v.eq_ignore_ascii_case(t))
 }
 
 /// `smtp.override_mail`, read per call: FPM applies `php_admin_value` after startup.
@@ -159,6 +175,16 @@ pub fn settings(options: &[(String, Value)]) -> Result<Settings, Error> {
 /// changed, gets the last call's settings again. Not kept: what reads a file or the
 /// environment at each call (`*_file`, `*_env` secrets) and the command line's calls.
 pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Settings, Error> {
+    shared_settings_for(options, caller).map(Rc::unwrap_or_clone)
+}
+
+/// As `settings`, shared with the memo instead of copied (a copy of every setting was about
+/// 2,000 instructions of a pooled `mail()`).
+pub fn shared_settings(options: &[(String, Value)]) -> Result<Rc<Settings>, Error> {
+    shared_settings_for(options, Caller::Script)
+}
+
+fn shared_settings_for(options: &[(String, Value)], caller: Caller) -> Result<Rc<Settings>, Error> {
     let changes = CHANGES.load(Ordering::Acquire);
     if caller == Caller::Script {
         let hit = MEMO.with(|m| {
@@ -170,14 +196,14 @@ pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Setti
                         .as_ref()
                         .is_none_or(|h| *h == config::system_hostname())
                 })
-                .map(|m| m.settings.clone())
+                .map(|m| Rc::clone(&m.settings))
         });
         if let Some(settings) = hit {
             return Ok(settings);
         }
     }
     let (settings, reads_secrets) = resolve(options, caller);
-    let settings = settings?;
+    let settings = Rc::new(settings?);
     if caller == Caller::Script && !reads_secrets {
         let hostname = config::system_hostname();
         let hostname =
@@ -188,7 +214,7 @@ pub fn settings_for(options: &[(String, Value)], caller: Caller) -> Result<Setti
                 caller,
                 options: options.to_vec(),
                 hostname,
-                settings: settings.clone(),
+                settings: Rc::clone(&settings),
             })
         });
     }

@@ -112,7 +112,7 @@ fn handle(mut args: MailArgs<'_>) -> bool {
     // PHP passes no headers at all for an empty string or array.
     let headers = args.headers.take().filter(|h| !h.is_empty());
     let (file, line) = zend::executed_location();
-    if let Some(target) = ini::get("mail.log").filter(|l| !l.is_empty()) {
+    if let Some(target) = ini::get_nonempty("mail.log") {
         let entry = log_line(
             &file,
             line,
@@ -163,7 +163,7 @@ fn texts<'b>(
     let to = sanitize_line(header_text(args.to, "The To argument")?);
     let subject = sanitize_line(header_text(args.subject, "The Subject argument")?);
     let block = header_text(block, "The header block")?;
-    let params = match ini::get("mail.force_extra_parameters").filter(|p| !p.is_empty()) {
+    let params = match ini::get_nonempty("mail.force_extra_parameters") {
         Some(forced) => Some(forced),
         None => match args.params {
             Some(p) => Some(header_text(p, "The sendmail parameters")?.to_string()),
@@ -197,7 +197,7 @@ fn send(
     block: &str,
     params: Option<&str>,
 ) -> Result<(), Error> {
-    let settings = ini::settings(&[])?;
+    let settings = ini::shared_settings(&[])?;
     let prepared = Draft {
         to,
         subject,

@@ -163,6 +163,24 @@ pub fn with_ini<T>(f: impl FnOnce(&dyn Fn(&str, bool) -> Option<String>) -> T) -
     f(&get)
 }
 
+/// One directive's current value as PHP's bytes, borrowed for `f` (no copy: for the flags read
+/// on every `mail()` call).
+pub fn with_ini_value<T>(name: &str, f: impl FnOnce(Option<&[u8]>) -> T) -> T {
+    let globals = ExecutorGlobals::get();
+    // SAFETY: as in `with_ini`: the table lives until shutdown, the guard keeps it in place
+    // while `f` runs, and its entries hold `zend_ini_entry *` whose value is a zend_string or
+    // null.
+    let value = unsafe {
+        globals
+            .ini_directives
+            .as_ref()
+            .and_then(|table| table.get(name))
+            .and_then(|entry| entry.ptr::<zend_ini_entry>()?.as_ref()?.value.as_ref())
+            .map(|v| v.as_bytes())
+    };
+    f(value)
+}
+
 /// When PHP calls an ini entry's on_modify handler (`ZEND_INI_STAGE_*` in Zend/zend_ini.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IniStage {

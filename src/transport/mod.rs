@@ -297,15 +297,19 @@ impl Connection {
         stage: Stage,
         deadline: Deadline,
     ) -> Result<(Reply, Option<Response>)> {
-        let raw = self.read_raw(stage, deadline)?;
-        reply::parse(&raw).map_err(|detail| Error::Protocol { stage, detail })
+        let end = self.read_raw(stage, deadline)?;
+        // Parsed where it lies in the read buffer, then dropped from it: no copy of the reply.
+        let parsed =
+            reply::parse(&self.rbuf[..end]).map_err(|detail| Error::Protocol { stage, detail });
+        self.rbuf.drain(..end);
+        parsed
     }
 
-    /// The bytes of the next complete reply. Each byte is looked at once (a server that
-    /// trickles a reply byte by byte costs linear time), and a reply may be `MAX_REPLY` long
-    /// at most: endless continuation lines or a line without end are a protocol error, not
-    /// unbounded memory.
-    fn read_raw(&mut self, stage: Stage, deadline: Deadline) -> Result<Vec<u8>> {
+    /// The length of the next complete reply, at the start of `rbuf`. Each byte is looked at
+    /// once (a server that trickles a reply byte by byte costs linear time), and a reply may be
+    /// `MAX_REPLY` long at most: endless continuation lines or a line without end are a
+    /// protocol error, not unbounded memory.
+    fn read_raw(&mut self, stage: Stage, deadline: Deadline) -> Result<usize> {
         // rbuf[..lines] holds whole continuation lines, checked; rbuf[lines..searched] holds
         // no line end.
         let mut lines = 0;
@@ -324,15 +328,14 @@ impl Connection {
                     });
                 }
                 if line.get(3) != Some(&b'-') {
-                    let raw: Vec<u8> = self.rbuf.drain(..end).collect();
                     if self.wire_enabled() {
-                        let text = String::from_utf8_lossy(&raw);
+                        let text = String::from_utf8_lossy(&self.rbuf[..end]);
                         self.wire(format_args!(
                             "S: {}",
                             text.trim_end().replace("\r\n", " | ")
                         ));
                     }
-                    return Ok(raw);
+                    return Ok(end);
                 }
                 lines = end;
                 searched = end;

@@ -161,10 +161,12 @@ pub fn parse(raw: &[u8]) -> Result<(Reply, Option<Response>), String> {
         && matches!(line.get(3), None | Some(b' '));
     if single {
         if let Ok(text) = std::str::from_utf8(line) {
-            if let Ok(code) = text[..3].parse::<u16>() {
-                if (200..600).contains(&code) {
-                    return Ok((reply_from(code, &[text.get(4..).unwrap_or("")]), None));
-                }
+            // Three ASCII digits (checked above).
+            let code = line[..3]
+                .iter()
+                .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+            if (200..600).contains(&code) {
+                return Ok((one_line(code, text.get(4..).unwrap_or("")), None));
             }
         }
     }
@@ -184,22 +186,44 @@ fn to_reply(r: &Response) -> Reply {
 
 fn reply_from(code: u16, lines: &[&str]) -> Reply {
     let first = lines.first().copied().unwrap_or("");
-    let enhanced = first
-        .split_whitespace()
-        .next()
-        .filter(|w| {
-            let parts: Vec<&str> = w.split('.').collect();
-            parts.len() == 3
-                && parts
-                    .iter()
-                    .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .map(String::from);
     Reply {
         code,
-        enhanced,
+        enhanced: enhanced_status(first),
         text: lines.join(" "),
     }
+}
+
+/// A single-line reply (every reply of a pooled send): no list of lines to join.
+fn one_line(code: u16, text: &str) -> Reply {
+    Reply {
+        code,
+        enhanced: enhanced_status(text),
+        text: text.to_string(),
+    }
+}
+
+/// The enhanced status code (RFC 3463) that starts the first line, when there is one: three
+/// parts of one to three digits. The first word is read only as far as digits and dots go (a
+/// status is nothing else), without splitting the line into words.
+fn enhanced_status(first: &str) -> Option<String> {
+    let rest = first.trim_start();
+    let run = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let (word, after) = rest.split_at(run);
+    // The word goes on past the digits and dots: it is something else.
+    if after.chars().next().is_some_and(|c| !c.is_whitespace()) {
+        return None;
+    }
+    let mut parts = 0;
+    for p in word.split('.') {
+        parts += 1;
+        if parts > 3 || p.is_empty() || p.len() > 3 {
+            return None;
+        }
+    }
+    (parts == 3).then(|| word.to_string())
 }
 
 #[cfg(test)]
@@ -226,6 +250,60 @@ mod tests {
         assert_eq!(reply.enhanced.as_deref(), Some("2.0.0"));
         let (reply, _) = parse(b"452 Too many\n").unwrap();
         assert!(reply.too_many_recipients());
+        for (raw, code, enhanced, text) in [
+            (&b"250 2.1.0 Ok\r\n"[..], 250, Some("2.1.0"), "2.1.0 Ok"),
+            (b"250 Ok\r\n", 250, None, "Ok"),
+            (b"250\r\n", 250, None, ""),
+            (
+                b"354 End data with <CR><LF>.<CR><LF>\r\n",
+                354,
+                None,
+                "End data with <CR><LF>.<CR><LF>",
+            ),
+            (b"550 5.1.1.1 no\r\n", 550, None, "5.1.1.1 no"),
+            (b"550 5.1 no\r\n", 550, None, "5.1 no"),
+            (b"550 5..1 no\r\n", 550, None, "5..1 no"),
+            (
+                b"421 4.7.0 1234.5.6\r\n",
+                421,
+                Some("4.7.0"),
+                "4.7.0 1234.5.6",
+            ),
+            (b"599 5.999.1 x\r\n", 599, Some("5.999.1"), "5.999.1 x"),
+            (b"599 5.1000.1 x\r\n", 599, None, "5.1000.1 x"),
+            (
+                b"250  2.0.0 two spaces\r\n",
+                250,
+                Some("2.0.0"),
+                " 2.0.0 two spaces",
+            ),
+            (b"250 2.0.0\r\n", 250, Some("2.0.0"), "2.0.0"),
+            (b"250 2.0.0x y\r\n", 250, None, "2.0.0x y"),
+            (b"250 2.0.0\ty\r\n", 250, Some("2.0.0"), "2.0.0\ty"),
+            (
+                b"250 2.0.0\xc2\xa0y\r\n",
+                250,
+                Some("2.0.0"),
+                "2.0.0\u{a0}y",
+            ),
+            (
+                b"250 \xe3\x80\x802.0.0 y\r\n",
+                250,
+                Some("2.0.0"),
+                "\u{3000}2.0.0 y",
+            ),
+            (b"250 .2.0 y\r\n", 250, None, ".2.0 y"),
+            (b"250 2.0. y\r\n", 250, None, "2.0. y"),
+            (b"250 2.0.0.\x0by\r\n", 250, None, "2.0.0.\x0by"),
+            (b"250 2.0.0\x0by\r\n", 250, Some("2.0.0"), "2.0.0\x0by"),
+        ] {
+            let (reply, _) = parse(raw).unwrap();
+            assert_eq!(
+                (reply.code, reply.enhanced.as_deref(), reply.text.as_str()),
+                (code, enhanced, text),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The envelope: MAIL FROM and the RCPT TOs (in windows when pipelined), and for a DATA body
 //! the DATA command itself. On success the server waits for the body.
 
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{MailBodyParameter, MailParameter, RcptParameter};
 use lettre::Address;
 
 use super::{Accepted, Body, Budget, Connection};
+use crate::address;
 use crate::error::{Error, Reply, Result, Stage};
 use crate::message::delivery::{utf8_addr_xtext, xtext};
 use crate::message::{Dsn, Prepared};
@@ -14,6 +14,9 @@ use crate::message::{Dsn, Prepared};
 /// a recipient limit we do not know yet (a server may slow down every reply after too many:
 /// Postfix's `smtpd_recipient_overshoot_limit`); 100 is Gmail's limit per message.
 pub const RCPT_WINDOW: usize = 100;
+
+/// The DATA command (as lettre's `Data` writes it).
+const DATA: &str = "DATA\r\n";
 
 /// What the replies so far say.
 #[derive(Default)]
@@ -59,7 +62,7 @@ impl Connection {
         let data_reply = match data_reply {
             Some(reply) => reply,
             None => {
-                self.send_command(&Data.to_string(), Stage::Data, budget)?;
+                self.send_command(DATA, Stage::Data, budget)?;
                 self.read_reply(Stage::Data, budget.step())?
             }
         };
@@ -89,14 +92,15 @@ impl Connection {
             let end = (sent + RCPT_WINDOW).min(batch.len());
             let last = end == batch.len();
             let with_data = last && body == Body::Data;
-            let mut out = String::new();
+            let data = if with_data { DATA } else { "" };
+            let mut out = String::with_capacity(
+                mail.len() + rcpts[sent..end].iter().map(String::len).sum::<usize>() + data.len(),
+            );
             if sent == 0 {
                 out.push_str(mail);
             }
             rcpts[sent..end].iter().for_each(|c| out.push_str(c));
-            if with_data {
-                out.push_str(&Data.to_string());
-            }
+            out.push_str(data);
             self.wire_lines(&out);
             self.write(out.as_bytes(), Stage::MailFrom, budget.step())?;
             if sent == 0 {
@@ -186,7 +190,7 @@ impl Connection {
         self.in_step = false;
         let addr = envelope_address(from)?;
         self.send_command(
-            &Mail::new(Some(addr.clone()), vec![]).to_string(),
+            &command("MAIL FROM:<", addr, &[] as &[MailParameter]),
             Stage::MailFrom,
             budget,
         )?;
@@ -196,7 +200,11 @@ impl Connection {
             self.settle(&mail);
             return Err(e);
         }
-        self.send_command(&Rcpt::new(addr, vec![]).to_string(), Stage::RcptTo, budget)?;
+        self.send_command(
+            &command("RCPT TO:<", addr, &[] as &[RcptParameter]),
+            Stage::RcptTo,
+            budget,
+        )?;
         let rcpt = self.read_reply(Stage::RcptTo, budget.step())?;
         let refusal = (!matches!(rcpt.code, 250 | 251))
             .then(|| self.refused(Stage::RcptTo, rcpt, from, Some(from)));
@@ -233,11 +241,11 @@ impl Connection {
             }
         }
         let from = if msg.from.is_empty() {
-            None
+            ""
         } else {
-            Some(envelope_address(&msg.from)?)
+            envelope_address(&msg.from)?
         };
-        Ok(Mail::new(from, params).to_string())
+        Ok(command("MAIL FROM:<", from, &params))
     }
 
     /// The message's DSN request when it asks one and the server offers DSN (`send` has
@@ -277,7 +285,22 @@ pub(super) fn rcpt_command(addr: &str, dsn: Option<&Dsn>) -> Result<String> {
             value: None,
         });
     }
-    Ok(Rcpt::new(envelope_address(addr)?, params).to_string())
+    Ok(command("RCPT TO:<", envelope_address(addr)?, &params))
+}
+
+/// `MAIL FROM:<addr> PARAM...` or `RCPT TO:<addr> PARAM...` with its CRLF, as lettre's
+/// commands write themselves, in one buffer without its formatting machinery.
+fn command(verb: &str, addr: &str, params: &[impl std::fmt::Display]) -> String {
+    use std::fmt::Write as _;
+    let mut cmd = String::with_capacity(verb.len() + addr.len() + 3 + 24 * params.len());
+    cmd.push_str(verb);
+    cmd.push_str(addr);
+    cmd.push('>');
+    for p in params {
+        let _ = write!(cmd, " {p}");
+    }
+    cmd.push_str("\r\n");
+    cmd
 }
 
 /// `KEYWORD=value` with the value already in its wire form: lettre's own xtext leaves
@@ -289,7 +312,73 @@ fn encoded(keyword: &str, value: &str) -> MailParameter {
     }
 }
 
-fn envelope_address(addr: &str) -> Result<Address> {
-    addr.parse::<Address>()
-        .map_err(|e| Error::Message(format!("invalid envelope address \"{addr}\": {e}")))
+/// The address as it goes between `<` and `>`, once lettre's parser takes it: the last line of
+/// defence against a line break or a `>` in a command. An address the parser took lately in
+/// this thread (when the message was built, or for an earlier message) is not parsed again.
+fn envelope_address(addr: &str) -> Result<&str> {
+    if address::lettre_checked(addr) {
+        return Ok(addr);
+    }
+    let checked = addr
+        .parse::<Address>()
+        .map_err(|e| Error::Message(format!("invalid envelope address \"{addr}\": {e}")))?;
+    debug_assert_eq!(AsRef::<str>::as_ref(&checked), addr);
+    address::remember_lettre_checked(addr);
+    Ok(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+
+    #[test]
+    fn commands_are_those_lettre_writes() {
+        assert_eq!(DATA, Data.to_string());
+        let a: Address = "a@example.org".parse().unwrap();
+        let params = vec![
+            MailParameter::Body(MailBodyParameter::EightBitMime),
+            MailParameter::SmtpUtfEight,
+            encoded("ENVID", "x+2By"),
+        ];
+        assert_eq!(
+            command("MAIL FROM:<", "a@example.org", &params),
+            Mail::new(Some(a.clone()), params).to_string()
+        );
+        assert_eq!(
+            command("MAIL FROM:<", "", &[] as &[MailParameter]),
+            Mail::new(None, vec![]).to_string()
+        );
+        let dsn = Dsn {
+            notify: Some(crate::message::delivery::Notify {
+                success: true,
+                failure: true,
+                delay: false,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            rcpt_command("a@example.org", Some(&dsn)).unwrap(),
+            "RCPT TO:<a@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@example.org\r\n"
+        );
+        assert_eq!(
+            rcpt_command("a@example.org", None).unwrap(),
+            Rcpt::new(a, vec![]).to_string()
+        );
+    }
+
+    #[test]
+    fn an_envelope_address_is_checked_until_it_passed() {
+        for bad in ["a@b>\r\nRCPT TO:<c@d", "a>b@example.org", "no-at", ""] {
+            for _ in 0..2 {
+                assert!(rcpt_command(bad, None).is_err(), "{bad:?}");
+            }
+        }
+        for _ in 0..2 {
+            assert_eq!(
+                rcpt_command("ok@example.org", None).unwrap(),
+                "RCPT TO:<ok@example.org>\r\n"
+            );
+        }
+    }
 }
