@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The copyright file of a binary built from this source, on stdout: ours (MIT) and the Rust
 # crates linked into the extension, each with the license it declares, then the license texts
-# (packaging/debian/copyright.in with its @CRATES@ line filled in). Used by scripts/dist.sh for
-# the ready-built archives; it is the same list packaging/debian/build.sh writes for the
-# Debian package.
+# (packaging/debian/copyright.in with its @CRATES@ line filled in). The Debian package's
+# copyright file (packaging/debian/build.sh) and the ready-built archives' COPYRIGHT
+# (scripts/dist.sh).
 #
 # Fails if a crate is under a license whose text copyright.in does not carry.
 set -euo pipefail

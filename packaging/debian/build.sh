@@ -93,25 +93,7 @@ install -d "$doc"
 gzip -9n <"$here/changelog" >"$doc/changelog.Debian.gz"
 
 # copyright: ours (MIT), and the statically linked crates with the licenses they declare.
-crates=$(cargo tree --offline -e normal,no-proc-macro --prefix none -f '{p} {l}' \
-    | sed -e 's/ ([^)]*)//g' | awk 'NF >= 3 && $1 != "php-smtp"' | sort -u)
-[[ -n $crates ]] || die "cargo tree listed no crates"
-while read -r name ver license; do
-    expr=${license//\// OR }
-    # Used under MIT when MIT is on offer; otherwise every license named must be one whose
-    # text copyright.in carries.
-    if [[ " $expr " == *" OR MIT "* || " $expr " == *" MIT OR "* || $expr == MIT ]]; then
-        continue
-    fi
-    for id in $expr; do
-        case $id in AND | OR | Apache-2.0 | ISC | BSD-3-Clause | Unicode-3.0 | MIT) ;;
-            *) die "crate $name $ver is under '$license': add its license text to packaging/debian/copyright.in" ;;
-        esac
-    done
-done <<<"$crates"
-awk -v list="$(awk '{ v = $2; sub(/^v/, "", v); l = $3; for (i = 4; i <= NF; i++) l = l " " $i
-                       printf " %s %s: %s\n", $1, v, l }' <<<"$crates")" \
-    '$0 == "@CRATES@" { printf "%s", list; next } { print }' "$here/copyright.in" >"$doc/copyright"
+"$repo/packaging/copyright.sh" >"$doc/copyright" || die "packaging/copyright.sh failed"
 chmod 0644 "$doc/copyright" "$doc/changelog.Debian.gz" "$stage/usr/share/man/man1/smtp-doctor.1.gz"
 
 # --- control ----------------------------------------------------------------------------------

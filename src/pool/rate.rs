@@ -34,7 +34,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
@@ -237,24 +237,8 @@ struct Turn {
 
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Once per process: the limit is not kept, why, and the fix.
 fn warn_unusable(s: &Settings, why: &str) {
-    if WARNED.swap(true, Ordering::Relaxed) {
-        log::debug!("smtp.max_rate not kept: {why}");
-        return;
-    }
-    log::warn!(
-        "smtp.max_rate is not kept: {why}. Mail to {} is sent without the limit. Set \
-         smtp.slot_dir in php.ini to a directory that only the PHP user can write (owned by it \
-         or root, not writable by group or others), e.g. /run/php-smtp made by \
-         systemd-tmpfiles (see the README){}",
-        s.host,
-        if s.slot_dir.is_none() {
-            ", or remove the directory named here if another user made it"
-        } else {
-            ""
-        }
-    );
+    slots::warn_unkept(&WARNED, "smtp.max_rate", why, "the limit", s);
 }
 
 /// This message's turn: booked, then waited for (no lock held). `None` when there is no

@@ -153,17 +153,34 @@ fn try_lock(f: &File, exclusive: bool) -> bool {
 
 static WARNED: AtomicBool = AtomicBool::new(false);
 
-/// Once per process: the cap is not kept, why, and the fix.
 fn warn_unusable(s: &Settings, why: &str) {
-    if WARNED.swap(true, Ordering::Relaxed) {
-        log::debug!("smtp.max_connections not kept: {why}");
+    warn_unkept(
+        &WARNED,
+        "smtp.max_connections",
+        &format!("the slot directory {why}"),
+        "the cap",
+        s,
+    );
+}
+
+/// Once per process (per `warned`): an admin limit kept in the slot directory is not kept, why,
+/// and the fix; later times only at debug level.
+pub(super) fn warn_unkept(
+    warned: &AtomicBool,
+    setting: &str,
+    why: &str,
+    without: &str,
+    s: &Settings,
+) {
+    if warned.swap(true, Ordering::Relaxed) {
+        log::debug!("{setting} not kept: {why}");
         return;
     }
     log::warn!(
-        "smtp.max_connections is not kept: the slot directory {why}. Mail to {} is sent without \
-         the cap. Set smtp.slot_dir in php.ini to a directory that only the PHP user can write \
-         (owned by it or root, not writable by group or others), e.g. /run/php-smtp made by \
-         systemd-tmpfiles (see the README){}",
+        "{setting} is not kept: {why}. Mail to {} is sent without {without}. Set smtp.slot_dir in \
+         php.ini to a directory that only the PHP user can write (owned by it or root, not \
+         writable by group or others), e.g. /run/php-smtp made by systemd-tmpfiles (see the \
+         README){}",
         s.host,
         if s.slot_dir.is_none() {
             ", or remove the directory named here if another user made it"

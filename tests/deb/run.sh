@@ -28,48 +28,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 # shellcheck source=scripts/root-lib.sh
 . scripts/root-lib.sh
 
-started=$SECONDS
-passed=0 failed=0
-pids=()
-roots=()
-work=$(mktemp -d -t php-smtp-debtest.XXXXXX)
-
-# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
-cleanup() {
-    local p r
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [[ ${DEB_TEST_KEEP:-0} == 1 ]]; then
-        echo "deb: kept ${roots[*]} $work"
-    else
-        for r in "${roots[@]}"; do root_remove "$r" || true; done
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-finish() {
-    echo "deb: took $((SECONDS - started)) s"
-    echo "deb: $passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
-
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-
-# check NAME COMMAND...: one test; the command's output is shown only when it fails.
-check() {
-    local name=$1 out
-    shift
-    if out=$("$@" 2>&1); then
-        ok "$name"
-    else
-        fail "$name"
-        [[ -z $out ]] || printf '%s\n' "$out" | tail -n 30 | sed 's/^/     /'
-    fi
-}
+# shellcheck source=tests/lib/fresh-root.sh
+. tests/lib/fresh-root.sh
+fresh_begin deb DEB_TEST_KEEP
 
 if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null 2>&1 || { fail "needs root (or sudo)"; finish; }
@@ -84,29 +45,6 @@ if ((${#debs[@]} == 0)); then
         debs+=("target/debian/php$v-smtp_${version}_$arch.deb")
     done
 fi
-
-cache=$(root_cache_dir)
-mkdir -p "$cache"
-# Fresh roots an interrupted run (SIGKILL) left behind; a run takes minutes, not hours.
-while IFS= read -r stale; do
-    echo "removing $stale (left by an interrupted run)"
-    root_remove "$stale" || true
-done < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name '*-fresh.*' -mmin +360)
-
-# base_tarball CODENAME: the cached tarball of a fresh root, made when missing.
-base_tarball() {
-    local codename=$1 tar=$cache/$1-base.tar t0=$SECONDS
-    (
-        flock 9
-        [[ -f $tar && -s $tar ]] && exit 0
-        root_remove "$tar" && root_remove "$tar.new" || exit 1
-        echo "making $tar with mmdebstrap (first time only)" >&2
-        root_mmdebstrap "$codename" "$tar.new" --format=tar >&2 || exit 1
-        mv "$tar.new" "$tar"
-        echo "made $tar in $((SECONDS - t0)) s" >&2
-    ) 9>"$cache/$codename-base.lock" || return 1
-    echo "$tar"
-}
 
 # in_root COMMAND...: run in the current root, with the package directory at /mnt/deb and the
 # downloaded .debs cached across runs (only a download cache: every root starts without them).
@@ -155,8 +93,7 @@ test_deb() {
         fail "$pkg: cannot make a fresh $codename root with mmdebstrap (is the Debian archive reachable?)"
         return
     fi
-    root=$(mktemp -d -p "$cache" "$codename-fresh.XXXXXX")
-    roots+=("$root")
+    fresh_root "$codename" || { fail "$pkg: a fresh root directory in $cache"; return; }
     tar -C "$root" --numeric-owner -xpf "$tar" || { fail "$pkg: unpack $tar"; return; }
     archives=$cache/$codename-archives
     mkdir -p "$archives/partial"

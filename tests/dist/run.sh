@@ -45,48 +45,9 @@ TARGETS=(
     "zts - zts - @zts"
 )
 
-started=$SECONDS
-passed=0 failed=0
-pids=()
-roots=()
-work=$(mktemp -d -t php-smtp-disttest.XXXXXX)
-
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-    local p r
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [[ ${DIST_TEST_KEEP:-0} == 1 ]]; then
-        echo "dist: kept ${roots[*]} $work"
-    else
-        for r in "${roots[@]}"; do root_remove "$r" || true; done
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-finish() {
-    echo "dist: took $((SECONDS - started)) s"
-    echo "dist: $passed passed, $failed failed"
-    ((failed == 0))
-    exit
-}
-
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-
-# check NAME COMMAND...: one test; the command's output is shown only when it fails.
-check() {
-    local name=$1 out
-    shift
-    if out=$("$@" 2>&1); then
-        ok "$name"
-    else
-        fail "$name"
-        [[ -z $out ]] || printf '%s\n' "$out" | tail -n 30 | sed 's/^/     /'
-    fi
-}
+# shellcheck source=tests/lib/fresh-root.sh
+. tests/lib/fresh-root.sh
+fresh_begin dist DIST_TEST_KEEP
 
 if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null 2>&1 || { fail "needs root (or sudo)"; finish; }
@@ -134,32 +95,6 @@ for a in "${archives[@]}"; do
 done
 
 # --- fresh roots ---------------------------------------------------------------------------------
-cache=$(root_cache_dir)
-# Fresh roots an interrupted run (SIGKILL) left behind.
-while IFS= read -r stale; do
-    echo "removing $stale (left by an interrupted run)"
-    root_remove "$stale" || true
-done < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name 'dist-*-fresh.*' -mmin +360)
-
-# base_tarball CODENAME: the cached tarball of a fresh root: the package tests' own
-# (tests/deb/run.sh, <codename>-base.tar, only read here), else one of ours made once.
-base_tarball() {
-    local codename=$1 tar
-    for tar in "$cache/$codename-base.tar" "$cache/dist-$codename-base.tar"; do
-        [[ -s $tar ]] && { echo "$tar"; return 0; }
-    done
-    tar=$cache/dist-$codename-base.tar
-    (
-        flock 9
-        [[ -s $tar ]] && exit 0
-        root_remove "$tar.new" || exit 1
-        echo "making $tar with mmdebstrap (first time only)" >&2
-        root_mmdebstrap "$codename" "$tar.new" --format=tar >&2 || exit 1
-        mv "$tar.new" "$tar"
-    ) 9>"$cache/dist-$codename-base.lock" || return 1
-    echo "$tar"
-}
-
 in_root() { scripts/chroot-run.sh "${root_args[@]}" "$@"; }
 
 # dockerfile_steps FILE: its COPY and RUN instructions, one a line ("COPY SRC... DST",
@@ -248,8 +183,7 @@ test_target() {
         fail "$name: cannot make a fresh $codename root with mmdebstrap (is the Debian archive reachable?)"
         return
     fi
-    root=$(mktemp -d -p "$cache" "dist-$codename-fresh.XXXXXX")
-    roots+=("$root")
+    fresh_root "$codename" || { fail "$name: a fresh root directory in $cache"; return; }
     tar -C "$root" --numeric-owner -xpf "$tar" || { fail "$name: unpack $tar"; return; }
     local archives_dir=$cache/dist-$codename-archives
     mkdir -p "$archives_dir/partial"

@@ -111,6 +111,20 @@ fpm_requests_in_turn() {
     check "all $1 mail() calls returned true ($oks)" "$oks" -eq "$1"
 }
 
+# fpm_requests_parallel N P: requests 1..N, P at a time, into $work/responses; then the checks
+# that every mail() returned true and that they finished (a generous "does not hang" bound).
+# Sets $took (seconds).
+fpm_requests_parallel() {
+    local oks t0=$SECONDS
+    export -f fpm_request
+    export root fpm_port
+    seq "$1" | xargs -P "$2" -I{} bash -c 'fpm_request {}' >"$work/responses"
+    took=$((SECONDS - t0))
+    oks=$(grep -c '"ok":true' "$work/responses" || true)
+    check "all $1 mail() calls returned true ($oks)" "$oks" -eq "$1"
+    check "the requests finished ($took s for $1, bound 60 s)" "$took" -lt 60
+}
+
 # check NAME TEST-ARGS...: one test, passed when `test TEST-ARGS...` is true.
 check() {
     local name=$1

@@ -53,11 +53,7 @@ fpm_start 4 "smtp.host = 127.0.0.1" "smtp.port = $smtp_port" "smtp.cafile = $wor
     "smtp.oauth_client_id = wiki-public" \
     "smtp.oauth_refresh_token_file = $tok_dir/refresh-token" "smtp.timeout = 5"
 
-export -f fpm_request
-export root fpm_port
-seq "$requests" | xargs -P "$parallel" -I{} bash -c 'fpm_request {}' >"$work/responses"
-oks=$(grep -c '"ok":true' "$work/responses" || true)
-check "all $requests mail() calls returned true ($oks)" "$oks" -eq "$requests"
+fpm_requests_parallel "$requests" "$parallel"
 
 fpm_wait_recorded "$requests"
 xoauth=$(grep -c '"auth_user": "someone@outlook.example"' "$work/rec"/*.json 2>/dev/null | awk -F: '{s+=$2} END {print s+0}')

@@ -42,15 +42,7 @@ fpm_start 4 "smtp.host = 127.0.0.1" "smtp.port = $smtp_port" "smtp.override_mail
     "smtp.timeout = 5" "smtp.max_connections = 2" "smtp.pool_ping_after = 30" \
     "smtp.slot_dir = $slot_dir"
 
-export -f fpm_request
-export root fpm_port
-started=$SECONDS
-seq "$requests" | xargs -P "$parallel" -I{} bash -c 'fpm_request {}' >"$work/responses"
-took=$((SECONDS - started))
-
-oks=$(grep -c '"ok":true' "$work/responses" || true)
-check "all $requests mail() calls returned true ($oks)" "$oks" -eq "$requests"
-check "the requests finished ($took s for $requests, bound 60 s)" "$took" -lt 60
+fpm_requests_parallel "$requests" "$parallel"
 
 fpm_wait_recorded "$requests"
 received=$(fpm_recorded eml)
