@@ -27,7 +27,7 @@
 # Last line: "dist: N passed, M failed". A platform with no archive (make dist could not build
 # it) is a failure, never skipped. Needs root (or sudo), python3 and, for a root's tarball the
 # first time, mmdebstrap and the Debian archive. DIST_TEST_KEEP=1 keeps the roots.
-# shellcheck disable=SC2317  # the helpers below run through check "$@"
+# shellcheck disable=SC2317,SC2329  # the helpers below run through check "$@"
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
