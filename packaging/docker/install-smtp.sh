@@ -76,7 +76,8 @@ if command -v docker-php-ext-enable >/dev/null 2>&1; then
         say "wrote $conf_d/smtp.ini (every setting with its default, commented out)"
     fi
 else
-    conf_d=$(php --ini | sed -n 's/^Scan for additional .ini files in: *//p')
+    # PHP 8.5 puts the path in double quotes; earlier versions do not.
+    conf_d=$(php --ini | sed -n 's/^Scan for additional .ini files in: *//p' | sed 's/^"\(.*\)"$/\1/')
     if [ -z "$conf_d" ] || [ "$conf_d" = "(none)" ]; then
         die "this PHP scans no directory for .ini files: add extension=smtp to php.ini yourself"
     fi
