@@ -632,31 +632,10 @@ fn three_hundred_forks_beside_the_reaper_never_leave_the_child_locked_out() {
     }
     let (mut hung, mut failed) = (0, 0);
     for _ in 0..300 {
-        // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves
-        // with _exit; the parent reaps it.
-        let child = unsafe { libc::fork() };
-        assert!(child >= 0, "fork failed");
-        if child == 0 {
-            let fresh = pool::stats() == Stats::default();
-            pool::shutdown();
-            // SAFETY: leaves without running the test harness's exit code.
-            unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
-        }
-        let mut status = 0;
-        let exited = wait_until(Duration::from_secs(10), || {
-            // SAFETY: our child; WNOHANG returns at once.
-            let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
-            (r == child).then_some(())
-        });
-        if exited.is_none() {
-            hung += 1;
-            // SAFETY: our child, stuck: kill and reap it.
-            unsafe {
-                libc::kill(child, libc::SIGKILL);
-                libc::waitpid(child, &mut status, 0);
-            }
-        } else if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-            failed += 1;
+        match fork_pool_child() {
+            ForkedChild::Fresh => {}
+            ForkedChild::Stale => failed += 1,
+            ForkedChild::Hung => hung += 1,
         }
     }
     assert_eq!((hung, failed), (0, 0), "hung, failed of 300 children");

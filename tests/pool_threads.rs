@@ -173,31 +173,10 @@ fn forks_beside_sending_threads_leave_every_pool_intact() {
         barrier.wait();
         let (mut hung, mut stale) = (0, 0);
         for _ in 0..50 {
-            // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves
-            // with _exit; the parent reaps it.
-            let child = unsafe { libc::fork() };
-            assert!(child >= 0, "fork failed");
-            if child == 0 {
-                let fresh = pool::stats() == pool::Stats::default();
-                pool::shutdown();
-                // SAFETY: leaves without running the test harness's exit code.
-                unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
-            }
-            let mut status = 0;
-            let exited = wait_until(Duration::from_secs(10), || {
-                // SAFETY: our child; WNOHANG returns at once.
-                let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
-                (r == child).then_some(())
-            });
-            if exited.is_none() {
-                hung += 1;
-                // SAFETY: our child; kill and reap it.
-                unsafe {
-                    libc::kill(child, libc::SIGKILL);
-                    libc::waitpid(child, std::ptr::null_mut(), 0);
-                }
-            } else if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-                stale += 1;
+            match fork_pool_child() {
+                ForkedChild::Fresh => {}
+                ForkedChild::Stale => stale += 1,
+                ForkedChild::Hung => hung += 1,
             }
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);

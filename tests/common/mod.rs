@@ -372,3 +372,48 @@ pub fn base64_decode(s: &str) -> Vec<u8> {
 pub fn base64_encode(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }
+
+/// What a child forked by [`fork_pool_child`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkedChild {
+    /// It started with an empty pool of its own and let go of it.
+    Fresh,
+    /// It saw its parent's statistics (or died).
+    Stale,
+    /// It did not exit within 10 s (killed and reaped).
+    Hung,
+}
+
+/// Forks a child that checks it starts with a pool of its own (no statistics inherited), shuts
+/// the pool down and leaves with `_exit`; the parent waits for it.
+pub fn fork_pool_child() -> ForkedChild {
+    // SAFETY: the child calls into the pool (which a fork must leave usable) and leaves with
+    // _exit; the parent reaps it.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let fresh = smtp::pool::stats() == smtp::pool::Stats::default();
+        smtp::pool::shutdown();
+        // SAFETY: leaves without running the test harness's exit code.
+        unsafe { libc::_exit(if fresh { 0 } else { 1 }) };
+    }
+    let mut status = 0;
+    let exited = wait_until(Duration::from_secs(10), || {
+        // SAFETY: our child; WNOHANG returns at once.
+        let r = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+        (r == child).then_some(())
+    });
+    if exited.is_none() {
+        // SAFETY: our child, stuck: kill and reap it.
+        unsafe {
+            libc::kill(child, libc::SIGKILL);
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+        }
+        return ForkedChild::Hung;
+    }
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        ForkedChild::Fresh
+    } else {
+        ForkedChild::Stale
+    }
+}
