@@ -30,15 +30,14 @@
 //! without the limit, and a warning (once per process) says why and what to do. A turn further
 //! away than the call can wait fails at once, before anything is sent (`Error::RateBusy`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use super::fork::Held;
 use super::slots;
 use crate::config::{Rate, Settings};
 use crate::error::{Error, Result, Stage};
@@ -179,17 +178,8 @@ impl Schedule {
         f: impl FnOnce(Option<u64>, u64) -> (T, Option<u64>),
     ) -> std::result::Result<T, String> {
         let shown = self.path.display();
-        let held = Held::open(|| {
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(&self.path)
-        })
-        .map_err(|e| format!("the schedule file {shown} cannot be opened ({e})"))?;
+        let held = slots::open_state_file(&self.path)
+            .map_err(|e| format!("the schedule file {shown} cannot be opened ({e})"))?;
         let file = held.file();
         let until = Instant::now() + LOCK_WAIT;
         while !crate::sys::try_flock(file, true) {

@@ -125,9 +125,10 @@ pub(super) fn dir(s: &Settings) -> std::result::Result<Dir, String> {
     Ok(Dir { path })
 }
 
-fn open(dir: &Dir, name: &str) -> std::result::Result<Held, String> {
-    let path = dir.path.join(name);
-    let held = Held::open(|| {
+/// A state file in the slot directory, made if missing: the PHP user's alone, never through a
+/// link, not inherited by programs PHP runs. Slots and `rate`'s schedules both use it.
+pub(super) fn open_state_file(path: &Path) -> io::Result<Held> {
+    Held::open(|| {
         OpenOptions::new()
             .read(true)
             .write(true)
@@ -135,9 +136,12 @@ fn open(dir: &Dir, name: &str) -> std::result::Result<Held, String> {
             .truncate(false)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
+            .open(path)
     })
-    .map_err(|e| {
+}
+
+fn open(dir: &Dir, name: &str) -> std::result::Result<Held, String> {
+    let held = open_state_file(&dir.path.join(name)).map_err(|e| {
         format!(
             "{} holds {name}, which cannot be opened ({e})",
             dir.path.display()
