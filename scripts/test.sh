@@ -183,15 +183,31 @@ phpt_suite() {
     fi
 }
 
+# resolve_php: the PHP under test (php_env_resolve), named in the log; a failure is the part's.
+resolve_php() {
+    if ! php_env_resolve; then
+        step_failed php-env 0
+        return 1
+    fi
+    echo "PHP $("$PHP" -n -r 'echo PHP_VERSION;') ($PHP, $PHP_CONFIG), $PHP_PLATFORM, target $CARGO_TARGET_DIR"
+}
+
+# release_build: cargo build --release; fails (recorded) when it fails or leaves no $EXT.
+release_build() {
+    step "cargo build --release"
+    cargo build --release || { step_failed build 0; return 1; }
+    if [[ ! -f $EXT ]]; then
+        echo "cargo build succeeded but $EXT is missing"
+        step_failed build 0
+        return 1
+    fi
+}
+
 # The suite on this machine, against $PHP.
 suite() {
     local rc built t name runner_help
 
-    if ! php_env_resolve; then
-        step_failed php-env 0
-        return
-    fi
-    echo "PHP $("$PHP" -n -r 'echo PHP_VERSION;') ($PHP, $PHP_CONFIG), $PHP_PLATFORM, target $CARGO_TARGET_DIR"
+    resolve_php || return 0
 
     step "shellcheck"
     local scripts=()
@@ -222,14 +238,8 @@ suite() {
     echo "cargo test: $cargo_passed passed, $cargo_failed failed"
     ((rc == 0)) || step_failed cargo-test "$cargo_failed"
 
-    step "cargo build --release"
     built=1
-    cargo build --release || { step_failed build 0; built=0; }
-    if ((built)) && [[ ! -f $EXT ]]; then
-        echo "cargo build succeeded but $EXT is missing"
-        step_failed build 0
-        built=0
-    fi
+    release_build || built=0
 
     # PHP's own mail() through a private Postfix against the extension on generated input
     # (tests/reference/README.md); one test per case in the counts.
@@ -321,18 +331,8 @@ use_php() {
 # PHP 8.6 RC: does the extension build against it, and does the phpt suite pass.
 suite_build_phpt() {
     local built=1
-    if ! php_env_resolve; then
-        step_failed php-env 0
-        return
-    fi
-    echo "PHP $("$PHP" -n -r 'echo PHP_VERSION;') ($PHP, $PHP_CONFIG), $PHP_PLATFORM, target $CARGO_TARGET_DIR"
-    step "cargo build --release"
-    cargo build --release || { step_failed build 0; built=0; }
-    if ((built)) && [[ ! -f $EXT ]]; then
-        echo "cargo build succeeded but $EXT is missing"
-        step_failed build 0
-        built=0
-    fi
+    resolve_php || return 0
+    release_build || built=0
     phpt_suite "$built"
 }
 
